@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Sysroot access: every read and write of kernel state goes through a handle
+ * that holds one directory fd standing in for "/" (like lsmem --sysroot).
+ * Paths passed in are relative to that root ("sys/devices/system/memory/...").
+ * Nothing here logs: functions return >= 0 or -errno and callers report.
+ */
+#ifndef MEMHP_SYSROOT_H
+#define MEMHP_SYSROOT_H
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SYSFS_MEMORY "sys/devices/system/memory"
+#define SYSFS_NODE "sys/devices/system/node"
+#define SYSFS_DAX "sys/bus/dax/devices"
+#define SYSFS_ND "sys/bus/nd/devices"
+#define SYSFS_FW_MEMORY "sys/firmware/memory"
+#define SYSFS_HOTPLUG_PARAMS "sys/module/memory_hotplug/parameters"
+#define PROC_IOMEM "proc/iomem"
+#define PROC_ZONEINFO "proc/zoneinfo"
+
+/* Largest sysfs attribute we read with sysroot_read_attr (a page). */
+#define SYSFS_ATTR_MAX 4096
+/* Cap for whole-file reads such as /proc/iomem and /proc/zoneinfo. */
+#define SYSROOT_FILE_MAX (16u << 20)
+
+struct sysroot;
+
+enum sysroot_op {
+	SYSROOT_OP_READ,
+	SYSROOT_OP_WRITE,
+	SYSROOT_OP_READLINK,
+	SYSROOT_OP_OPENDIR,
+};
+
+/*
+ * Fault injection hook: called before every operation; a negative return is
+ * returned to the caller instead of doing the operation.  For reads, a return
+ * of 1 means "deliver a short read" (first half of the data).  Used by the
+ * fault-injection tests; NULL in production.
+ */
+typedef int (*sysroot_fault_fn)(void *data, enum sysroot_op op, const char *path);
+
+/* path NULL or "" or "/" means the real root. */
+int sysroot_open(const char *path, struct sysroot **out);
+void sysroot_free(struct sysroot *sr);
+static inline void sysroot_freep(struct sysroot **sr)
+{
+	if (*sr)
+		sysroot_free(*sr);
+}
+#define _cleanup_sysroot_ __attribute__((cleanup(sysroot_freep)))
+
+/* The root as given ("/" for the real root). */
+const char *sysroot_path(const struct sysroot *sr);
+bool sysroot_is_host(const struct sysroot *sr);
+void sysroot_set_fault(struct sysroot *sr, sysroot_fault_fn fn, void *data);
+
+/*
+ * Read a small attribute into buf (NUL-terminated, one trailing newline
+ * removed).  Returns the length; -EFBIG if it does not fit in size-1 bytes.
+ */
+int sysroot_read_attr(struct sysroot *sr, const char *path, char *buf, size_t size);
+/* printf-style path variant. */
+int sysroot_read_attrf(struct sysroot *sr, char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Read a whole file (capped at SYSROOT_FILE_MAX) into a malloc'd NUL-terminated buffer. */
+int sysroot_read_file(struct sysroot *sr, const char *path, char **out, size_t *len);
+
+/*
+ * Write val to an attribute with one write(2), as the kernel expects.
+ * Returns 0 or the -errno the kernel gave (EBUSY, EINVAL, ...).
+ */
+int sysroot_write_attr(struct sysroot *sr, const char *path, const char *val);
+
+/* readlink relative to the root; result NUL-terminated. */
+int sysroot_readlink(struct sysroot *sr, const char *path, char *buf, size_t size);
+/* Basename of a symlink's target ("node1", "PNP0C80:00", "kmem"). */
+int sysroot_link_basename(struct sysroot *sr, const char *path, char *buf, size_t size);
+
+int sysroot_opendir(struct sysroot *sr, const char *path, DIR **out);
+/* 1 if the path exists, 0 if not, -errno on other errors. */
+int sysroot_exists(struct sysroot *sr, const char *path);
+
+#endif

@@ -1,0 +1,7 @@
+#include "check.h"
+
+int main(void)
+{
+	CHECK(1);
+	return check_exit();
+}
