@@ -1,2 +1,417 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Sysroot access.  The handle keeps an O_PATH directory fd standing in for
+ * "/"; every path is resolved relative to it with openat2(RESOLVE_IN_ROOT) so
+ * that an absolute symlink inside a fixture tree ("/sys/devices/...") resolves
+ * inside the fixture and can never reach the host's real /sys.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "sysroot.h"
 #include "util.h"
+
+struct sysroot {
+	int fd;
+	char *path;
+	bool host;
+	sysroot_fault_fn fault;
+	void *fault_data;
+};
+
+/* API paths are relative to the root; tolerate a leading '/' anyway. */
+static const char *rel_path(const char *path)
+{
+	if (!path)
+		return ".";
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+/* Returns < 0 to fail the op, 1 for "short read", 0 for normal. */
+static int fault_check(struct sysroot *sr, enum sysroot_op op, const char *path)
+{
+	if (!sr->fault)
+		return 0;
+	return sr->fault(sr->fault_data, op, path);
+}
+
+/* Open path (already relative) inside the root.  Returns an fd or -errno. */
+static int open_in_root(struct sysroot *sr, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	do {
+		fd = (int)syscall(SYS_openat2, sr->fd, path, &how, sizeof(how));
+	} while (fd < 0 && errno == EINTR);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOSYS)
+		return -errno;
+	/*
+	 * openat2() is Linux >= 5.6.  On older kernels (or under a seccomp
+	 * filter that does not know it) fall back to plain openat(): relative
+	 * paths still work, but absolute symlinks inside a sysroot would then
+	 * resolve against the host root.  Real sysfs uses relative links only,
+	 * and fixtures are built with relative links, so this is a tolerable
+	 * degradation rather than a reason to fail.
+	 */
+	do {
+		fd = openat(sr->fd, path, flags | O_CLOEXEC);
+	} while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : fd;
+}
+
+int sysroot_open(const char *path, struct sysroot **out)
+{
+	_cleanup_free_ struct sysroot *sr = NULL;
+	struct stat st, root_st;
+
+	if (!out)
+		return -EINVAL;
+	sr = calloc(1, sizeof(*sr));
+	if (!sr)
+		return -ENOMEM;
+	if (!path || !*path)
+		path = "/";
+	sr->path = strdup(path);
+	if (!sr->path)
+		return -ENOMEM;
+	sr->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (sr->fd < 0) {
+		int r = -errno;
+
+		free(sr->path);
+		return r;
+	}
+	/* "/", "//", "/." ... all mean the host: compare inodes, not strings. */
+	if (fstat(sr->fd, &st) == 0 && stat("/", &root_st) == 0)
+		sr->host = st.st_dev == root_st.st_dev && st.st_ino == root_st.st_ino;
+	else
+		sr->host = streq(path, "/");
+	*out = TAKE_PTR(sr);
+	return 0;
+}
+
+void sysroot_free(struct sysroot *sr)
+{
+	if (!sr)
+		return;
+	if (sr->fd >= 0)
+		close(sr->fd);
+	free(sr->path);
+	free(sr);
+}
+
+const char *sysroot_path(const struct sysroot *sr)
+{
+	return sr ? sr->path : NULL;
+}
+
+bool sysroot_is_host(const struct sysroot *sr)
+{
+	return sr && sr->host;
+}
+
+void sysroot_set_fault(struct sysroot *sr, sysroot_fault_fn fn, void *data)
+{
+	if (!sr)
+		return;
+	sr->fault = fn;
+	sr->fault_data = data;
+}
+
+/* read() that retries EINTR and short reads until n bytes or EOF. */
+static ssize_t read_full(int fd, char *buf, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t k = read(fd, buf + done, n - done);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		done += (size_t)k;
+	}
+	return (ssize_t)done;
+}
+
+int sysroot_read_attr(struct sysroot *sr, const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	size_t len;
+	int fault;
+
+	if (!sr || !buf || size < 1)
+		return -EINVAL;
+	buf[0] = '\0';
+	path = rel_path(path);
+	fault = fault_check(sr, SYSROOT_OP_READ, path);
+	if (fault < 0)
+		return fault;
+	fd = open_in_root(sr, path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	n = read_full(fd, buf, size - 1);
+	if (n < 0)
+		return (int)n;
+	len = (size_t)n;
+	if (len == size - 1) {
+		/* Full: the value only fits if what follows is the final newline. */
+		char extra[2];
+		ssize_t m = read_full(fd, extra, sizeof(extra));
+
+		if (m < 0)
+			return (int)m;
+		if (m > 1 || (m == 1 && extra[0] != '\n')) {
+			buf[len] = '\0';
+			return -EFBIG;
+		}
+	}
+	if (fault == 1)
+		len /= 2;
+	buf[len] = '\0';
+	if (len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	return len > INT_MAX ? -EFBIG : (int)len;
+}
+
+int sysroot_read_attrf(struct sysroot *sr, char *buf, size_t size, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	return sysroot_read_attr(sr, path, buf, size);
+}
+
+int sysroot_read_file(struct sysroot *sr, const char *path, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t cap = 0, used = 0;
+	int fault;
+
+	if (!sr || !out)
+		return -EINVAL;
+	path = rel_path(path);
+	fault = fault_check(sr, SYSROOT_OP_READ, path);
+	if (fault < 0)
+		return fault;
+	fd = open_in_root(sr, path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	/* procfs reports st_size 0, so read until EOF instead of trusting fstat. */
+	for (;;) {
+		ssize_t k;
+
+		if (used == cap) {
+			size_t ncap = cap ? cap * 2 : 16384;
+			char *p;
+
+			/* one byte beyond the cap so we can tell "exactly max" from "more" */
+			if (ncap > SYSROOT_FILE_MAX + 1)
+				ncap = SYSROOT_FILE_MAX + 1;
+			if (ncap <= cap)
+				return -EFBIG;
+			p = realloc(buf, ncap + 1);
+			if (!p)
+				return -ENOMEM;
+			buf = p;
+			cap = ncap;
+		}
+		k = read(fd, buf + used, cap - used);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		used += (size_t)k;
+		if (used > SYSROOT_FILE_MAX)
+			return -EFBIG;
+	}
+	if (!buf) {
+		buf = malloc(1);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (fault == 1)
+		used /= 2;
+	buf[used] = '\0';
+	if (len)
+		*len = used;
+	*out = TAKE_PTR(buf);
+	return 0;
+}
+
+int sysroot_write_attr(struct sysroot *sr, const char *path, const char *val)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len;
+	ssize_t n;
+	int fault;
+
+	if (!sr || !val)
+		return -EINVAL;
+	path = rel_path(path);
+	fault = fault_check(sr, SYSROOT_OP_WRITE, path);
+	if (fault < 0)
+		return fault;
+	/* sysfs attributes: never create, never truncate, one write() */
+	fd = open_in_root(sr, path, O_WRONLY);
+	if (fd < 0)
+		return fd;
+	len = strlen(val);
+	/* fault 1 on a write: the kernel accepted only half the value */
+	n = write(fd, val, fault == 1 ? len / 2 : len);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}
+
+/* Open the directory part of path inside the root, and point *base at the last component. */
+static int open_parent(struct sysroot *sr, const char *path, char *dir, size_t dirsize,
+		       const char **base)
+{
+	const char *slash;
+
+	if (strscpy_safe(dir, path, dirsize) < 0)
+		return -ENAMETOOLONG;
+	/* drop trailing slashes: "a/b/" names b */
+	for (size_t l = strlen(dir); l > 1 && dir[l - 1] == '/'; l--)
+		dir[l - 1] = '\0';
+	slash = strrchr(dir, '/');
+	if (!slash) {
+		/* *base points into the caller's path, not into dir */
+		*base = path;
+		return open_in_root(sr, ".", O_PATH | O_DIRECTORY);
+	}
+	*base = path + (slash - dir) + 1;
+	dir[slash - dir] = '\0';
+	return open_in_root(sr, dir, O_PATH | O_DIRECTORY);
+}
+
+int sysroot_readlink(struct sysroot *sr, const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int dfd = -1;
+	char dir[PATH_MAX], name[NAME_MAX + 1];
+	const char *base;
+	ssize_t n;
+	int fault;
+
+	if (!sr || !buf || size < 1)
+		return -EINVAL;
+	buf[0] = '\0';
+	path = rel_path(path);
+	fault = fault_check(sr, SYSROOT_OP_READLINK, path);
+	if (fault < 0)
+		return fault;
+	dfd = open_parent(sr, path, dir, sizeof(dir), &base);
+	if (dfd < 0)
+		return dfd;
+	/* base may carry trailing slashes: copy just the component */
+	if (strscpy_safe(name, base, sizeof(name)) < 0)
+		return -ENAMETOOLONG;
+	name[strcspn(name, "/")] = '\0';
+	n = readlinkat(dfd, name, buf, size);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= size) {
+		buf[size - 1] = '\0';
+		return -ENAMETOOLONG;
+	}
+	if (fault == 1)
+		n /= 2;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int sysroot_link_basename(struct sysroot *sr, const char *path, char *buf, size_t size)
+{
+	char target[PATH_MAX];
+	char *base;
+	size_t l;
+	int r;
+
+	if (!buf || size < 1)
+		return -EINVAL;
+	buf[0] = '\0';
+	r = sysroot_readlink(sr, path, target, sizeof(target));
+	if (r < 0)
+		return r;
+	l = strlen(target);
+	while (l > 1 && target[l - 1] == '/')
+		target[--l] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (!*base)
+		return -EINVAL;
+	r = strscpy_safe(buf, base, size);
+	return r < 0 ? r : (int)strlen(buf);
+}
+
+int sysroot_opendir(struct sysroot *sr, const char *path, DIR **out)
+{
+	int fd, fault;
+	DIR *d;
+
+	if (!sr || !out)
+		return -EINVAL;
+	path = rel_path(path);
+	fault = fault_check(sr, SYSROOT_OP_OPENDIR, path);
+	if (fault < 0)
+		return fault;
+	fd = open_in_root(sr, path, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	*out = d;
+	return 0;
+}
+
+int sysroot_exists(struct sysroot *sr, const char *path)
+{
+	int fd;
+
+	if (!sr)
+		return -EINVAL;
+	fd = open_in_root(sr, rel_path(path), O_PATH);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return 0;
+	return fd;
+}
