@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Tests for src/lib/sysroot.c against a mkdtemp() fixture tree. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "sysroot.h"
+#include "util.h"
+
+static char root[] = "/tmp/memhp-test-sysroot-XXXXXX";
+
+static void mkpath(const char *rel)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	for (char *s = p + strlen(root) + 1; *s; s++) {
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(p, 0755);
+			*s = '/';
+		}
+	}
+	mkdir(p, 0755);
+}
+
+static void put(const char *rel, const char *content)
+{
+	char p[PATH_MAX];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	f = fopen(p, "w");
+	CHECK(f != NULL, "create %s", p);
+	if (!f)
+		return;
+	fputs(content, f);
+	fclose(f);
+}
+
+static void slurp(const char *rel, char *buf, size_t size)
+{
+	char p[PATH_MAX];
+	FILE *f;
+	size_t n;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	buf[0] = '\0';
+	f = fopen(p, "r");
+	if (!f)
+		return;
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static void link_at(const char *target, const char *rel)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	CHECK(symlink(target, p) == 0, "symlink %s -> %s", p, target);
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(p);
+}
+
+struct fault_ctl {
+	enum sysroot_op op;
+	const char *path;
+	int ret;
+	unsigned calls;
+};
+
+static int fault_fn(void *data, enum sysroot_op op, const char *path)
+{
+	struct fault_ctl *c = data;
+
+	c->calls++;
+	if (op == c->op && streq(path, c->path))
+		return c->ret;
+	return 0;
+}
+
+#define MEM "sys/devices/system/memory"
+
+static void build_fixture(void)
+{
+	CHECK(mkdtemp(root) != NULL, "mkdtemp");
+	mkpath(MEM "/memory32");
+	mkpath("sys/devices/system/node/node1");
+	mkpath("proc");
+	mkpath("etc");
+	put(MEM "/block_size_bytes", "8000000\n");
+	put(MEM "/memory32/state", "offline\n");
+	put(MEM "/memory32/valid_zones", "Normal Movable\n");
+	put(MEM "/memory32/nonl", "online");
+	put(MEM "/memory32/twonl", "online\n\n");
+	put(MEM "/memory32/empty", "");
+	put("proc/zoneinfo", "");
+	put("etc/passwd", "fixture-passwd\n");
+	/* relative link like real sysfs */
+	link_at("../../node/node1", MEM "/memory32/node1");
+	/* absolute links: must resolve inside the fixture, never on the host */
+	link_at("/etc/passwd", MEM "/memory32/abs");
+	link_at("/sys/devices/system/node", "sys/nodes");
+	link_at("../../../../../../../../../../etc/passwd", MEM "/memory32/dotdot");
+}
+
+static void test_open(void)
+{
+	struct sysroot *sr = NULL;
+
+	CHECK_EQ_INT(sysroot_open(NULL, &sr), 0);
+	CHECK(sysroot_is_host(sr), "NULL is host");
+	CHECK_STREQ(sysroot_path(sr), "/");
+	sysroot_free(sr);
+	CHECK_EQ_INT(sysroot_open("", &sr), 0);
+	CHECK(sysroot_is_host(sr), "\"\" is host");
+	sysroot_free(sr);
+	CHECK_EQ_INT(sysroot_open("/", &sr), 0);
+	CHECK(sysroot_is_host(sr), "/ is host");
+	sysroot_free(sr);
+	CHECK_EQ_INT(sysroot_open(root, &sr), 0);
+	CHECK(!sysroot_is_host(sr), "fixture is not host");
+	CHECK_STREQ(sysroot_path(sr), root);
+	sysroot_free(sr);
+	sr = NULL;
+	CHECK_EQ_INT(sysroot_open("/nonexistent/memhp/root", &sr), -ENOENT);
+	CHECK(sr == NULL, "no handle on error");
+	CHECK_EQ_INT(sysroot_open("/etc/hostname", &sr) < 0, 1);
+	sysroot_free(NULL);
+}
+
+static void test_read_attr(struct sysroot *sr)
+{
+	char buf[SYSFS_ATTR_MAX], small[8];
+
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/block_size_bytes", buf, sizeof(buf)), 7);
+	CHECK_STREQ(buf, "8000000");
+	/* leading slash is tolerated */
+	CHECK_EQ_INT(sysroot_read_attr(sr, "/" MEM "/memory32/state", buf, sizeof(buf)), 7);
+	CHECK_STREQ(buf, "offline");
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/nonl", buf, sizeof(buf)), 6);
+	CHECK_STREQ(buf, "online");
+	/* only one newline is stripped */
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/twonl", buf, sizeof(buf)), 7);
+	CHECK_STREQ(buf, "online\n");
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/empty", buf, sizeof(buf)), 0);
+	CHECK_STREQ(buf, "");
+	CHECK_EQ_INT(sysroot_read_attrf(sr, buf, sizeof(buf), MEM "/memory%d/valid_zones", 32),
+		     14);
+	CHECK_STREQ(buf, "Normal Movable");
+
+	/* "offline\n" is 8 bytes: fits in 8 once the newline goes */
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/state", small, sizeof(small)), 7);
+	CHECK_STREQ(small, "offline");
+	/* "online" is 6 bytes, fits exactly into 7 */
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/nonl", small, 7), 6);
+	/* too long */
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/valid_zones", small, sizeof(small)),
+		     -EFBIG);
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/state", small, 7), -EFBIG);
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/twonl", small, 7), -EFBIG);
+	CHECK(strlen(small) < 7, "NUL-terminated on EFBIG");
+
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory99/state", buf, sizeof(buf)), -ENOENT);
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32", buf, sizeof(buf)), -EISDIR);
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/block_size_bytes/x", buf, sizeof(buf)),
+		     -ENOTDIR);
+
+	/* relative symlink dir traversal */
+	CHECK_EQ_INT(sysroot_exists(sr, MEM "/memory32/node1"), 1);
+}
+
+static void test_escape(struct sysroot *sr)
+{
+	char buf[256];
+
+	/* absolute symlink lands on the fixture's /etc/passwd, not the host's */
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/abs", buf, sizeof(buf)), 14);
+	CHECK_STREQ(buf, "fixture-passwd");
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/dotdot", buf, sizeof(buf)), 14);
+	CHECK_STREQ(buf, "fixture-passwd");
+	/* absolute link in the middle of a path */
+	CHECK_EQ_INT(sysroot_exists(sr, "sys/nodes/node1"), 1);
+	CHECK_EQ_INT(sysroot_exists(sr, "sys/nodes/node7"), 0);
+	/* ".." in the API path cannot climb out either */
+	CHECK_EQ_INT(sysroot_read_attr(sr, "../../../../../../etc/passwd", buf, sizeof(buf)), 14);
+	CHECK_STREQ(buf, "fixture-passwd");
+}
+
+static void test_read_file(struct sysroot *sr)
+{
+	_cleanup_free_ char *text = NULL;
+	char *big;
+	size_t len = 99;
+	char p[PATH_MAX];
+	int fd;
+
+	/* regular file with an empty st_size, like procfs */
+	CHECK_EQ_INT(sysroot_read_file(sr, "proc/zoneinfo", &text, &len), 0);
+	CHECK(text && text[0] == '\0', "empty file gives empty string");
+	CHECK_EQ_INT(len, 0);
+	free(TAKE_PTR(text));
+
+	/* real procfs file with st_size 0 through the host root */
+	{
+		struct sysroot *host = NULL;
+
+		CHECK_EQ_INT(sysroot_open("/", &host), 0);
+		CHECK_EQ_INT(sysroot_read_file(host, "proc/self/status", &text, &len), 0);
+		CHECK(text && len > 0 && strstr(text, "Name:"), "procfs read");
+		CHECK(text && strlen(text) == len, "NUL-terminated at len");
+		free(TAKE_PTR(text));
+		sysroot_free(host);
+	}
+
+	/* larger than the first buffer: exercises growth */
+	big = malloc(100000);
+	memset(big, 'x', 99999);
+	big[99999] = '\0';
+	put("proc/big", big);
+	CHECK_EQ_INT(sysroot_read_file(sr, "proc/big", &text, &len), 0);
+	CHECK_EQ_INT(len, 99999);
+	CHECK(text && memcmp(text, big, 99999) == 0 && text[99999] == '\0', "big content");
+	free(TAKE_PTR(text));
+	free(big);
+
+	/* exactly the cap is fine, one more byte is -EFBIG (sparse files) */
+	snprintf(p, sizeof(p), "%s/proc/capped", root);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, SYSROOT_FILE_MAX) == 0, "sparse file");
+	CHECK_EQ_INT(sysroot_read_file(sr, "proc/capped", &text, &len), 0);
+	CHECK_EQ_INT(len, SYSROOT_FILE_MAX);
+	free(TAKE_PTR(text));
+	CHECK(ftruncate(fd, SYSROOT_FILE_MAX + 1) == 0, "grow");
+	close(fd);
+	CHECK_EQ_INT(sysroot_read_file(sr, "proc/capped", &text, &len), -EFBIG);
+	CHECK(text == NULL, "no buffer on error");
+	unlink(p);
+
+	CHECK_EQ_INT(sysroot_read_file(sr, "proc/iomem", &text, &len), -ENOENT);
+	CHECK_EQ_INT(sysroot_read_file(sr, "proc", &text, NULL), -EISDIR);
+}
+
+static void test_write_attr(struct sysroot *sr)
+{
+	char buf[64];
+
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "/memory32/state", "online_movable"), 0);
+	slurp(MEM "/memory32/state", buf, sizeof(buf));
+	/* no O_TRUNC: like sysfs, the file is overwritten from offset 0 */
+	CHECK_STREQ(buf, "online_movable");
+	put(MEM "/memory32/state", "offline\n");
+	/* no O_CREAT */
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "/memory32/nosuch", "1"), -ENOENT);
+	CHECK_EQ_INT(sysroot_exists(sr, MEM "/memory32/nosuch"), 0);
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "/memory32", "1"), -EISDIR);
+	/* writes through an absolute link stay inside the root */
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "/memory32/abs", "written-in-root"), 0);
+	slurp("etc/passwd", buf, sizeof(buf));
+	CHECK_STREQ(buf, "written-in-root");
+	put("etc/passwd", "fixture-passwd\n");
+	/* /dev/full style kernel answer: write(2) error is passed on */
+	{
+		struct sysroot *host = NULL;
+
+		CHECK_EQ_INT(sysroot_open("/", &host), 0);
+		if (access("/dev/full", W_OK) == 0)
+			CHECK_EQ_INT(sysroot_write_attr(host, "dev/full", "x"), -ENOSPC);
+		sysroot_free(host);
+	}
+}
+
+static void test_readlink(struct sysroot *sr)
+{
+	char buf[PATH_MAX], small[4];
+
+	CHECK_EQ_INT(sysroot_readlink(sr, MEM "/memory32/node1", buf, sizeof(buf)), 16);
+	CHECK_STREQ(buf, "../../node/node1");
+	CHECK_EQ_INT(sysroot_link_basename(sr, MEM "/memory32/node1", buf, sizeof(buf)), 5);
+	CHECK_STREQ(buf, "node1");
+	CHECK_EQ_INT(sysroot_link_basename(sr, "sys/nodes", buf, sizeof(buf)), 4);
+	CHECK_STREQ(buf, "node");
+	/* the link itself is read, not followed, even through an absolute link dir */
+	CHECK_EQ_INT(sysroot_readlink(sr, MEM "/memory32/abs", buf, sizeof(buf)), 11);
+	CHECK_STREQ(buf, "/etc/passwd");
+	CHECK_EQ_INT(sysroot_readlink(sr, "sys/nodes/node1", buf, sizeof(buf)), -EINVAL);
+	CHECK_EQ_INT(sysroot_readlink(sr, MEM "/memory32/state", buf, sizeof(buf)), -EINVAL);
+	CHECK_EQ_INT(sysroot_readlink(sr, MEM "/memory32/missing", buf, sizeof(buf)), -ENOENT);
+	CHECK_EQ_INT(sysroot_readlink(sr, MEM "/memory32/node1", small, sizeof(small)),
+		     -ENAMETOOLONG);
+	CHECK_EQ_INT(sysroot_link_basename(sr, MEM "/memory32/node1", small, sizeof(small)),
+		     -ENAMETOOLONG);
+}
+
+static void test_opendir(struct sysroot *sr)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+	bool found = false;
+
+	CHECK_EQ_INT(sysroot_opendir(sr, MEM, &d), 0);
+	while (d && (de = readdir(d)))
+		found |= streq(de->d_name, "memory32");
+	CHECK(found, "memory32 listed");
+	if (d)
+		closedir(d);
+	d = NULL;
+	CHECK_EQ_INT(sysroot_opendir(sr, "sys/nodes", &d), 0);
+	if (d)
+		closedir(d);
+	d = NULL;
+	CHECK_EQ_INT(sysroot_opendir(sr, "/", &d), 0);
+	if (d)
+		closedir(d);
+	d = NULL;
+	CHECK_EQ_INT(sysroot_opendir(sr, "sys/nope", &d), -ENOENT);
+	CHECK_EQ_INT(sysroot_opendir(sr, MEM "/block_size_bytes", &d), -ENOTDIR);
+	CHECK(d == NULL, "no DIR on error");
+}
+
+static void test_fault(struct sysroot *sr)
+{
+	struct fault_ctl c = { SYSROOT_OP_READ, MEM "/memory32/valid_zones", -EIO, 0 };
+	char buf[64];
+	_cleanup_free_ char *text = NULL;
+	DIR *d = NULL;
+
+	sysroot_set_fault(sr, fault_fn, &c);
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/valid_zones", buf, sizeof(buf)), -EIO);
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/state", buf, sizeof(buf)), 7);
+	/* the hook sees the relative path even when given a leading slash */
+	CHECK_EQ_INT(sysroot_read_attr(sr, "/" MEM "/memory32/valid_zones", buf, sizeof(buf)),
+		     -EIO);
+	CHECK_EQ_INT(sysroot_read_file(sr, MEM "/memory32/valid_zones", &text, NULL), -EIO);
+
+	/* short read: first half of "Normal Movable\n" (15 bytes) */
+	c.ret = 1;
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/valid_zones", buf, sizeof(buf)), 7);
+	CHECK_STREQ(buf, "Normal ");
+	CHECK_EQ_INT(sysroot_read_file(sr, MEM "/memory32/valid_zones", &text, NULL), 0);
+	CHECK_STREQ(text, "Normal ");
+
+	c.op = SYSROOT_OP_WRITE;
+	c.path = MEM "/memory32/state";
+	c.ret = -EBUSY;
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "/memory32/state", "online"), -EBUSY);
+	slurp(MEM "/memory32/state", buf, sizeof(buf));
+	CHECK_STREQ(buf, "offline\n");
+	c.ret = 1;
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "/memory32/state", "online"), -EIO);
+	put(MEM "/memory32/state", "offline\n");
+
+	c.op = SYSROOT_OP_READLINK;
+	c.path = MEM "/memory32/node1";
+	c.ret = -EACCES;
+	CHECK_EQ_INT(sysroot_link_basename(sr, MEM "/memory32/node1", buf, sizeof(buf)),
+		     -EACCES);
+
+	c.op = SYSROOT_OP_OPENDIR;
+	c.path = MEM;
+	c.ret = -ENOMEM;
+	CHECK_EQ_INT(sysroot_opendir(sr, MEM, &d), -ENOMEM);
+	CHECK(c.calls > 0, "hook called");
+
+	sysroot_set_fault(sr, NULL, NULL);
+	CHECK_EQ_INT(sysroot_opendir(sr, MEM, &d), 0);
+	if (d)
+		closedir(d);
+}
+
+int main(void)
+{
+	struct sysroot *sr = NULL;
+
+	build_fixture();
+	test_open();
+	CHECK_EQ_INT(sysroot_open(root, &sr), 0);
+	if (sr) {
+		test_read_attr(sr);
+		test_escape(sr);
+		test_read_file(sr);
+		test_write_attr(sr);
+		test_readlink(sr);
+		test_opendir(sr);
+		test_fault(sr);
+		sysroot_free(sr);
+	}
+	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return check_exit();
+}
