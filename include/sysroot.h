@@ -82,6 +82,8 @@ int sysroot_readlink(struct sysroot *sr, const char *path, char *buf, size_t siz
 int sysroot_link_basename(struct sysroot *sr, const char *path, char *buf, size_t size);
 
 int sysroot_opendir(struct sysroot *sr, const char *path, DIR **out);
+/* 1 if the file's mode allows writing by its owner, 0 if not, -errno on errors. */
+int sysroot_writable(struct sysroot *sr, const char *path);
 /* 1 if the path exists, 0 if not, -errno on other errors. */
 int sysroot_exists(struct sysroot *sr, const char *path);
 

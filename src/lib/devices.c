@@ -1,2 +1,252 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "util.h"
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Group memory blocks into the devices that added them.  The kernel keeps no
+ * such link in one place, so we combine what it does show, strongest first:
+ *
+ *   acpi-dimm     memoryN/firmware_node -> .../PNP0C80:XX (ACPI memory device)
+ *   dax           /proc/iomem "System RAM (kmem)" under a "daxX.Y" resource,
+ *                 or (iomem addresses hidden) a kmem-bound dax device's range
+ *   virtio-mem    /proc/iomem "System RAM (virtio_mem)" under "virtioN"
+ *   s390-standby  /sys/firmware/memory/memoryN exists (Linux 6.19+); before
+ *                 6.19, on s390, blocks from the first non-online one upwards
+ *                 (standby storage sits above the assigned storage)
+ *   boot          any other block that is online: one device per node
+ *   unknown       any other offline block: contiguous, same-node runs
+ *
+ * "boot" vs "unknown" is a heuristic: sysfs does not say whether an online
+ * block without a driver came from firmware at boot.  The daemon's state
+ * file remembers devices it saw being added.
+ */
+#include <inttypes.h>
+
+#include "machine-internal.h"
+
+struct owner {
+	enum device_type type;
+	char id[DEVICE_ID_MAX];
+	int dax; /* index into m->dax or -1 */
+};
+
+static int dax_index_by_name(const struct machine *m, const char *name)
+{
+	for (size_t i = 0; i < m->ndax; i++)
+		if (streq(m->dax[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* Parent resource name of the deepest iomem resource named `name` covering the block. */
+static bool iomem_owner(const struct machine *m, const struct mem_block *b, const char *name,
+			char *parent, size_t size)
+{
+	int i, p;
+
+	if (m->iomem.addresses_hidden || !m->iomem.nres)
+		return false;
+	i = iomem_find_containing(&m->iomem, b->start, b->start + b->size - 1, name);
+	if (i < 0)
+		return false;
+	p = iomem_parent(&m->iomem, i);
+	if (p < 0)
+		return false;
+	strscpy_safe(parent, m->iomem.res[p].name, size);
+	return true;
+}
+
+static bool dax_range_owner(const struct machine *m, const struct mem_block *b, int *dax)
+{
+	for (size_t i = 0; i < m->ndax; i++) {
+		const struct dax_device *d = &m->dax[i];
+
+		if (!streq(d->driver, "kmem") || !d->size)
+			continue;
+		if (d->nmappings) {
+			for (size_t j = 0; j < d->nmappings; j++)
+				if (b->start >= d->mappings[j].start &&
+				    b->start + b->size - 1 <= d->mappings[j].end)
+					goto found;
+			continue;
+		}
+		if (b->start >= d->start && b->start + b->size <= d->start + d->size)
+			goto found;
+		continue;
+found:
+		*dax = (int)i;
+		return true;
+	}
+	return false;
+}
+
+static void classify(const struct machine *m, const struct mem_block *b, uint64_t standby_from,
+		     struct owner *o)
+{
+	char parent[IOMEM_NAME_MAX];
+
+	o->dax = -1;
+	o->id[0] = '\0';
+	if (startswith(b->firmware_node, "PNP0C80")) {
+		o->type = DEV_ACPI_DIMM;
+		strscpy_safe(o->id, b->firmware_node, sizeof(o->id));
+		return;
+	}
+	if (iomem_owner(m, b, "System RAM (kmem)", parent, sizeof(parent))) {
+		o->type = DEV_DAX;
+		strscpy_safe(o->id, parent, sizeof(o->id));
+		o->dax = dax_index_by_name(m, parent);
+		return;
+	}
+	if (m->iomem.addresses_hidden && dax_range_owner(m, b, &o->dax)) {
+		o->type = DEV_DAX;
+		strscpy_safe(o->id, m->dax[o->dax].name, sizeof(o->id));
+		return;
+	}
+	if (iomem_owner(m, b, "System RAM (virtio_mem)", parent, sizeof(parent))) {
+		o->type = DEV_VIRTIO_MEM;
+		strscpy_safe(o->id, parent, sizeof(o->id));
+		return;
+	}
+	if ((m->has_fw_memory && b->fw_config >= 0) ||
+	    (m->is_s390 && !m->has_fw_memory && b->index >= standby_from)) {
+		o->type = DEV_S390_STANDBY;
+		return; /* id: the contiguous run, set by the caller */
+	}
+	if (b->state == BLOCK_ONLINE) {
+		o->type = DEV_BOOT;
+		if (b->node >= 0)
+			snprintf(o->id, sizeof(o->id), "boot-node%d", b->node);
+		else
+			snprintf(o->id, sizeof(o->id), "boot");
+		return;
+	}
+	o->type = DEV_UNKNOWN;
+}
+
+static struct mem_device *device_get(struct machine *m, const struct owner *o, size_t *cap)
+{
+	struct mem_device *d;
+
+	if (o->id[0]) {
+		d = machine_find_device(m, o->id);
+		if (d)
+			return d;
+	}
+	if (grow_array((void **)&m->devices, cap, m->ndevices + 1, sizeof(*m->devices)) < 0)
+		return NULL;
+	d = &m->devices[m->ndevices++];
+	memset(d, 0, sizeof(*d));
+	d->type = o->type;
+	d->dax = o->dax;
+	d->node = -2; /* not set yet */
+	strscpy_safe(d->id, o->id, sizeof(d->id));
+	return d;
+}
+
+static int device_add_block(struct machine *m, struct mem_device *d, size_t bi)
+{
+	struct mem_block *b = &m->blocks[bi];
+	size_t *nb;
+
+	nb = realloc(d->blocks, (d->nblocks + 1) * sizeof(*nb));
+	if (!nb)
+		return -ENOMEM;
+	d->blocks = nb;
+	d->blocks[d->nblocks++] = bi;
+	if (d->nblocks == 1 || b->start < d->start)
+		d->start = b->start;
+	if (b->start + b->size > d->end)
+		d->end = b->start + b->size;
+	d->size += b->size;
+	if (d->node == -2)
+		d->node = b->node;
+	else if (d->node != b->node)
+		d->node = -1;
+	b->device = (int)(d - m->devices);
+	return 0;
+}
+
+static int cmp_device(const void *a, const void *b)
+{
+	const struct mem_device *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Runs without a driver-given name are named after their first and last block. */
+static bool joins_run(const struct machine *m, const struct mem_device *run,
+		      const struct mem_block *b, enum device_type type)
+{
+	const struct mem_block *last;
+
+	if (!run || run->type != type || !run->nblocks)
+		return false;
+	last = &m->blocks[run->blocks[run->nblocks - 1]];
+	return last->index + 1 == b->index && last->node == b->node;
+}
+
+int machine_group_devices(struct machine *m)
+{
+	uint64_t standby_from = UINT64_MAX;
+	struct mem_device *run = NULL;
+	size_t cap = 0, run_idx = 0;
+	bool have_run = false;
+	int r;
+
+	if (m->is_s390 && !m->has_fw_memory)
+		for (size_t i = 0; i < m->nblocks; i++)
+			if (m->blocks[i].state != BLOCK_ONLINE) {
+				standby_from = m->blocks[i].index;
+				break;
+			}
+
+	for (size_t i = 0; i < m->nblocks; i++) {
+		struct mem_block *b = &m->blocks[i];
+		struct mem_device *d;
+		struct owner o;
+
+		classify(m, b, standby_from, &o);
+		if (o.id[0]) {
+			d = device_get(m, &o, &cap);
+			if (!d)
+				return -ENOMEM;
+			have_run = false;
+		} else {
+			run = have_run ? &m->devices[run_idx] : NULL;
+			if (joins_run(m, run, b, o.type)) {
+				d = run;
+			} else {
+				d = device_get(m, &o, &cap);
+				if (!d)
+					return -ENOMEM;
+				snprintf(d->id, sizeof(d->id), "%s", b->name);
+			}
+			run_idx = d - m->devices;
+			have_run = true;
+		}
+		r = device_add_block(m, d, i);
+		if (r < 0)
+			return r;
+	}
+
+	/* name runs "memoryA-memoryB" now that their extent is known */
+	for (size_t i = 0; i < m->ndevices; i++) {
+		struct mem_device *d = &m->devices[i];
+
+		if (d->node == -2)
+			d->node = -1;
+		if ((d->type == DEV_UNKNOWN || d->type == DEV_S390_STANDBY) && d->nblocks > 1)
+			snprintf(d->id, sizeof(d->id), "%s-%s", m->blocks[d->blocks[0]].name,
+				 m->blocks[d->blocks[d->nblocks - 1]].name);
+	}
+
+	qsort(m->devices, m->ndevices, sizeof(*m->devices), cmp_device);
+	/* sorting moved devices: re-point blocks and dax devices at them */
+	for (size_t i = 0; i < m->ndevices; i++) {
+		struct mem_device *d = &m->devices[i];
+
+		for (size_t j = 0; j < d->nblocks; j++)
+			m->blocks[d->blocks[j]].device = (int)i;
+		if (d->dax >= 0)
+			m->dax[d->dax].device = (int)i;
+	}
+	return 0;
+}

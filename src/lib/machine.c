@@ -1,2 +1,662 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "util.h"
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Machine model, read side: memory blocks, nodes, hotplug parameters.
+ *
+ * The scan reads every attribute through the sysroot and never aborts on one
+ * bad block: a missing file, garbage, a dangling link or a block that vanishes
+ * while we look are recorded in m->errors with the path, and the block is
+ * kept (or dropped, if its directory is gone) so the rest of the picture
+ * stays usable.  Device grouping lives in devices.c, memmap inference in
+ * memmap.c, dax devices in dax.c.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+
+#include "machine-internal.h"
+#include "sysroot.h"
+
+static const char *const device_type_names[DEV_TYPE_MAX] = {
+	[DEV_BOOT] = "boot",	     [DEV_ACPI_DIMM] = "acpi-dimm",
+	[DEV_VIRTIO_MEM] = "virtio-mem", [DEV_DAX] = "dax",
+	[DEV_S390_STANDBY] = "s390-standby", [DEV_UNKNOWN] = "unknown",
+};
+
+const char *device_type_name(enum device_type t)
+{
+	return (unsigned)t < DEV_TYPE_MAX ? device_type_names[t] : "invalid";
+}
+
+int parse_device_type(const char *s, enum device_type *out)
+{
+	for (unsigned i = 0; i < DEV_TYPE_MAX; i++) {
+		if (streq(s, device_type_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void machine_add_error(struct machine *m, const char *path, int err, const char *fmt, ...)
+{
+	struct scan_error *e;
+	va_list ap;
+
+	e = realloc(m->errors, (m->nerrors + 1) * sizeof(*e));
+	if (!e)
+		return;
+	m->errors = e;
+	e = &m->errors[m->nerrors++];
+	memset(e, 0, sizeof(*e));
+	strscpy_safe(e->path, path, sizeof(e->path));
+	e->err = err;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint64_t machine_block_memmap_bytes(const struct machine *m)
+{
+	if (!m->page_size)
+		return 0;
+	return m->block_size / m->page_size * m->struct_page_size;
+}
+
+/* Read an attribute of a block; on failure record it and return the error. */
+static int block_attr(struct sysroot *sr, struct machine *m, struct mem_block *b, const char *attr,
+		      char *buf, size_t size, bool required)
+{
+	char path[160];
+	int r;
+
+	snprintf(path, sizeof(path), SYSFS_MEMORY "/%s/%s", b->name, attr);
+	r = sysroot_read_attr(sr, path, buf, size);
+	if (r < 0 && (required || r != -ENOENT)) {
+		machine_add_error(m, path, r, "cannot read %s of %s: %s", attr, b->name,
+				  strerror(-r));
+		if (!b->error)
+			b->error = r;
+	}
+	return r;
+}
+
+static void block_bad_value(struct machine *m, struct mem_block *b, const char *attr,
+			    const char *val, int r)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), SYSFS_MEMORY "/%s/%s", b->name, attr);
+	machine_add_error(m, path, r, "unexpected value \"%.60s\" in %s of %s", val, attr, b->name);
+	if (!b->error)
+		b->error = r;
+}
+
+/* Walk the block directory for nodeN and firmware_node links. */
+static void block_links(struct sysroot *sr, struct machine *m, struct mem_block *b)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	char dir[128], path[512], buf[256];
+	struct dirent *de;
+	int r;
+
+	snprintf(dir, sizeof(dir), SYSFS_MEMORY "/%s", b->name);
+	r = sysroot_opendir(sr, dir, &d);
+	if (r < 0) {
+		machine_add_error(m, dir, r, "cannot list %s: %s", b->name, strerror(-r));
+		if (!b->error)
+			b->error = r;
+		return;
+	}
+	while ((de = readdir(d))) {
+		int node;
+
+		if (parse_node_name(de->d_name, &node) == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			r = sysroot_exists(sr, path);
+			if (r <= 0) {
+				machine_add_error(m, path, r ? r : -ENOENT,
+						  "node link of %s points nowhere", b->name);
+				if (!b->error)
+					b->error = r ? r : -ENOENT;
+				continue;
+			}
+			if (b->node >= 0 && b->node != node) {
+				machine_add_error(m, path, -EINVAL,
+						  "%s has links to node%d and node%d", b->name,
+						  b->node, node);
+				continue;
+			}
+			b->node = node;
+		} else if (streq(de->d_name, "firmware_node")) {
+			snprintf(path, sizeof(path), "%s/firmware_node", dir);
+			r = sysroot_link_basename(sr, path, buf, sizeof(buf));
+			if (r < 0)
+				machine_add_error(m, path, r, "cannot read firmware_node of %s: %s",
+						  b->name, strerror(-r));
+			else
+				strscpy_safe(b->firmware_node, buf, sizeof(b->firmware_node));
+		}
+	}
+}
+
+static void fw_memory_attrs(struct sysroot *sr, struct machine *m, struct mem_block *b)
+{
+	char path[160], buf[64];
+	uint64_t v;
+	int r;
+
+	if (!m->has_fw_memory)
+		return;
+	snprintf(path, sizeof(path), SYSFS_FW_MEMORY "/%s/config", b->name);
+	r = sysroot_read_attr(sr, path, buf, sizeof(buf));
+	if (r >= 0) {
+		if (parse_u64(buf, 10, &v) < 0 || v > 1)
+			machine_add_error(m, path, -EINVAL, "unexpected value \"%.40s\"", buf);
+		else
+			b->fw_config = (int)v;
+	} else if (r != -ENOENT) {
+		machine_add_error(m, path, r, "cannot read: %s", strerror(-r));
+	}
+	snprintf(path, sizeof(path), SYSFS_FW_MEMORY "/%s/memmap_on_memory", b->name);
+	r = sysroot_read_attr(sr, path, buf, sizeof(buf));
+	if (r >= 0) {
+		if (parse_u64(buf, 10, &v) < 0 || v > 1)
+			machine_add_error(m, path, -EINVAL, "unexpected value \"%.40s\"", buf);
+		else
+			b->fw_memmap_on_memory = (int)v;
+	} else if (r != -ENOENT) {
+		machine_add_error(m, path, r, "cannot read: %s", strerror(-r));
+	}
+}
+
+/*
+ * Read one block.  Returns -ENOENT if the block directory is gone (it was
+ * removed between readdir and now), 0 otherwise: attribute problems are
+ * recorded on the block and in m->errors.
+ */
+static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b)
+{
+	char buf[SYSFS_ATTR_MAX];
+	uint64_t v;
+	int r;
+
+	b->node = -1;
+	b->removable = -1;
+	b->kernel_memmap_pages = -1;
+	b->fw_config = -1;
+	b->fw_memmap_on_memory = -1;
+	b->device = -1;
+	b->error = 0;
+	b->state = BLOCK_STATE_UNKNOWN;
+	b->zone = ZONE_ID_NONE;
+	b->start = b->index * m->block_size;
+	b->size = m->block_size;
+	b->phys_index = b->index;
+
+	r = block_attr(sr, m, b, "state", buf, sizeof(buf), true);
+	if (r == -ENOENT) {
+		char dir[128];
+
+		snprintf(dir, sizeof(dir), SYSFS_MEMORY "/%s", b->name);
+		if (sysroot_exists(sr, dir) == 0) {
+			/* vanished: the error already names the path */
+			return -ENOENT;
+		}
+	} else if (r >= 0 && (r = parse_block_state(buf, &b->state)) < 0) {
+		block_bad_value(m, b, "state", buf, r);
+	}
+
+	if (block_attr(sr, m, b, "phys_index", buf, sizeof(buf), false) >= 0) {
+		r = parse_phys_index(buf, &v);
+		if (r < 0)
+			block_bad_value(m, b, "phys_index", buf, r);
+		else if (v != b->index)
+			machine_add_error(m, b->name, -EINVAL,
+					  "%s: phys_index %#" PRIx64 " differs from its name", b->name,
+					  v);
+		else
+			b->phys_index = v;
+	}
+
+	if (block_attr(sr, m, b, "valid_zones", buf, sizeof(buf), true) >= 0) {
+		r = parse_valid_zones(buf, &b->valid_zones, &b->zone_default);
+		if (r < 0) {
+			b->valid_zones = 0;
+			block_bad_value(m, b, "valid_zones", buf, r);
+		}
+	}
+	if (b->state == BLOCK_ONLINE)
+		b->zone = b->zone_default;
+
+	if (block_attr(sr, m, b, "removable", buf, sizeof(buf), false) >= 0) {
+		if (parse_u64(buf, 10, &v) < 0 || v > 1)
+			block_bad_value(m, b, "removable", buf, -EINVAL);
+		else
+			b->removable = (int)v;
+	}
+
+	/* companion kernel series: pages of this block holding its own memmap */
+	if (block_attr(sr, m, b, "memmap_on_memory", buf, sizeof(buf), false) >= 0) {
+		if (parse_u64(buf, 10, &v) < 0 || v > b->size / (m->page_size ? m->page_size : 1))
+			block_bad_value(m, b, "memmap_on_memory", buf, -EINVAL);
+		else {
+			b->kernel_memmap_pages = (long)v;
+			m->has_kernel_memmap_attr = true;
+		}
+	}
+
+	block_links(sr, m, b);
+	fw_memory_attrs(sr, m, b);
+	b->memmap_bytes = machine_block_memmap_bytes(m);
+	return 0;
+}
+
+int machine_refresh_block(struct sysroot *sr, struct machine *m, struct mem_block *b)
+{
+	int device = b->device;
+	enum memmap_place memmap = b->memmap;
+	enum memmap_evidence ev = b->memmap_evidence;
+	int r;
+
+	r = read_block(sr, m, b);
+	/* grouping and memmap are properties of how the block was added: keep them */
+	b->device = device;
+	b->memmap = memmap;
+	b->memmap_evidence = ev;
+	return r;
+}
+
+static int scan_blocks(struct sysroot *sr, struct machine *m)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ uint64_t *idx = NULL;
+	size_t n = 0, cap = 0, out = 0;
+	struct dirent *de;
+	int r;
+
+	r = sysroot_opendir(sr, SYSFS_MEMORY, &d);
+	if (r < 0) {
+		machine_add_error(m, SYSFS_MEMORY, r, "cannot list memory blocks: %s",
+				  strerror(-r));
+		return r;
+	}
+	while ((de = readdir(d))) {
+		uint64_t i;
+
+		if (parse_block_name(de->d_name, &i) < 0)
+			continue;
+		r = grow_array((void **)&idx, &cap, n + 1, sizeof(*idx));
+		if (r < 0)
+			return r;
+		idx[n++] = i;
+	}
+	qsort(idx, n, sizeof(*idx), cmp_u64);
+
+	m->blocks = calloc(n ? n : 1, sizeof(*m->blocks));
+	if (!m->blocks)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct mem_block *b = &m->blocks[out];
+
+		memset(b, 0, sizeof(*b));
+		b->index = idx[i];
+		snprintf(b->name, sizeof(b->name), "memory%" PRIu64, idx[i]);
+		if (read_block(sr, m, b) == 0)
+			out++;
+	}
+	m->nblocks = out;
+	return 0;
+}
+
+static void read_params(struct sysroot *sr, struct machine *m)
+{
+	struct hotplug_params *p = &m->params;
+	char buf[256];
+	int r;
+
+	p->auto_movable_ratio = -1;
+	r = sysroot_read_attr(sr, SYSFS_MEMORY "/auto_online_blocks", buf, sizeof(buf));
+	if (r >= 0) {
+		if (parse_auto_online(buf, &p->auto_online_blocks) < 0)
+			machine_add_error(m, SYSFS_MEMORY "/auto_online_blocks", -EINVAL,
+					  "unexpected value \"%.60s\"", buf);
+	} else if (r != -ENOENT) {
+		machine_add_error(m, SYSFS_MEMORY "/auto_online_blocks", r, "cannot read: %s",
+				  strerror(-r));
+	}
+
+	r = sysroot_read_attr(sr, SYSFS_HOTPLUG_PARAMS "/memmap_on_memory", buf, sizeof(buf));
+	if (r >= 0) {
+		if (parse_memmap_param(buf, &p->memmap_on_memory) < 0)
+			machine_add_error(m, SYSFS_HOTPLUG_PARAMS "/memmap_on_memory", -EINVAL,
+					  "unexpected value \"%.60s\"", buf);
+		/* stock kernels register it 0444; the companion series makes it 0644 */
+		p->memmap_param_writable =
+			sysroot_writable(sr, SYSFS_HOTPLUG_PARAMS "/memmap_on_memory") > 0;
+	} else if (r != -ENOENT) {
+		machine_add_error(m, SYSFS_HOTPLUG_PARAMS "/memmap_on_memory", r,
+				  "cannot read: %s", strerror(-r));
+	}
+
+	r = sysroot_read_attr(sr, SYSFS_HOTPLUG_PARAMS "/online_policy", buf, sizeof(buf));
+	if (r >= 0)
+		strscpy_safe(p->online_policy, buf, sizeof(p->online_policy));
+
+	r = sysroot_read_attr(sr, SYSFS_HOTPLUG_PARAMS "/auto_movable_ratio", buf, sizeof(buf));
+	if (r >= 0 && parse_int(buf, &p->auto_movable_ratio) < 0) {
+		p->auto_movable_ratio = -1;
+		machine_add_error(m, SYSFS_HOTPLUG_PARAMS "/auto_movable_ratio", -EINVAL,
+				  "unexpected value \"%.60s\"", buf);
+	}
+}
+
+static struct numa_node *node_get(struct machine *m, int id, size_t *cap)
+{
+	struct numa_node *n = machine_node(m, id);
+	size_t pos;
+
+	if (n)
+		return n;
+	if (grow_array((void **)&m->nodes, cap, m->nnodes + 1, sizeof(*m->nodes)) < 0)
+		return NULL;
+	for (pos = 0; pos < m->nnodes && m->nodes[pos].id < id; pos++)
+		;
+	memmove(&m->nodes[pos + 1], &m->nodes[pos], (m->nnodes - pos) * sizeof(*m->nodes));
+	memset(&m->nodes[pos], 0, sizeof(*m->nodes));
+	m->nodes[pos].id = id;
+	m->nnodes++;
+	return &m->nodes[pos];
+}
+
+static int scan_nodes(struct sysroot *sr, struct machine *m)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ char *zi_text = NULL;
+	struct zoneinfo zi = { 0 };
+	struct dirent *de;
+	size_t cap = 0;
+	int r;
+
+	r = sysroot_opendir(sr, SYSFS_NODE, &d);
+	if (r < 0 && r != -ENOENT)
+		machine_add_error(m, SYSFS_NODE, r, "cannot list nodes: %s", strerror(-r));
+	while (d && (de = readdir(d))) {
+		_cleanup_free_ char *text = NULL;
+		struct numa_node *n;
+		char path[128];
+		int id;
+
+		if (parse_node_name(de->d_name, &id) < 0)
+			continue;
+		n = node_get(m, id, &cap);
+		if (!n)
+			return -ENOMEM;
+		snprintf(path, sizeof(path), SYSFS_NODE "/node%d/meminfo", id);
+		r = sysroot_read_file(sr, path, &text, NULL);
+		if (r < 0) {
+			machine_add_error(m, path, r, "cannot read: %s", strerror(-r));
+			continue;
+		}
+		if (parse_node_meminfo(text, id, &n->meminfo) < 0)
+			machine_add_error(m, path, -EINVAL, "malformed node meminfo");
+	}
+
+	/* blocks may name nodes whose directory we could not read */
+	for (size_t i = 0; i < m->nblocks; i++)
+		if (m->blocks[i].node >= 0 && !node_get(m, m->blocks[i].node, &cap))
+			return -ENOMEM;
+
+	r = sysroot_read_file(sr, PROC_ZONEINFO, &zi_text, NULL);
+	if (r < 0) {
+		if (r != -ENOENT)
+			machine_add_error(m, PROC_ZONEINFO, r, "cannot read: %s", strerror(-r));
+		return 0;
+	}
+	if (parse_zoneinfo(zi_text, &zi) < 0) {
+		machine_add_error(m, PROC_ZONEINFO, -EINVAL, "malformed zoneinfo");
+		zoneinfo_free(&zi);
+		return 0;
+	}
+	for (size_t i = 0; i < zi.nzones; i++) {
+		const struct zoneinfo_zone *z = &zi.zones[i];
+		struct numa_node *n = machine_node(m, z->node);
+
+		if (!n)
+			continue;
+		n->zoneinfo_known = true;
+		if (zone_is_kernel(z->zone)) {
+			n->kernel_free_bytes += z->free * m->page_size;
+			n->kernel_free_known = true;
+		} else if (z->zone == ZONE_ID_MOVABLE && z->present >= z->managed) {
+			n->movable_present_minus_managed += z->present - z->managed;
+		}
+	}
+	zoneinfo_free(&zi);
+	return 0;
+}
+
+static void scan_iomem(struct sysroot *sr, struct machine *m)
+{
+	_cleanup_free_ char *text = NULL;
+	unsigned bad = 0, first_bad = 0;
+	int r;
+
+	r = sysroot_read_file(sr, PROC_IOMEM, &text, NULL);
+	if (r < 0) {
+		if (r != -ENOENT)
+			machine_add_error(m, PROC_IOMEM, r, "cannot read: %s", strerror(-r));
+		return;
+	}
+	r = iomem_parse(text, &m->iomem, &bad, &first_bad);
+	if (r < 0)
+		machine_add_error(m, PROC_IOMEM, r, "cannot parse: %s", strerror(-r));
+	else if (bad)
+		machine_add_error(m, PROC_IOMEM, -EINVAL, "%u malformed line(s), first at line %u",
+				  bad, first_bad);
+}
+
+void machine_recount(struct machine *m)
+{
+	m->memmap_on_device_bytes = m->memmap_in_ram_bytes = 0;
+	for (size_t i = 0; i < m->nnodes; i++) {
+		struct numa_node *n = &m->nodes[i];
+
+		n->kernel_bytes = n->movable_bytes = n->offline_bytes = 0;
+		n->kernel_usable_bytes = n->movable_usable_bytes = 0;
+		n->movable_memmap_in_ram_bytes = 0;
+		n->memmap_on_device_bytes = n->memmap_in_ram_bytes = 0;
+	}
+
+	for (size_t i = 0; i < m->nblocks; i++) {
+		const struct mem_block *b = &m->blocks[i];
+		struct numa_node *n = machine_node(m, b->node);
+		uint64_t on_dev = b->memmap == MEMMAP_ON_MEMORY ? b->memmap_bytes : 0;
+		uint64_t in_ram = b->memmap == MEMMAP_RAM ? b->memmap_bytes : 0;
+
+		m->memmap_on_device_bytes += on_dev;
+		m->memmap_in_ram_bytes += in_ram;
+		if (!n)
+			continue;
+		n->memmap_on_device_bytes += on_dev;
+		n->memmap_in_ram_bytes += in_ram;
+		if (b->state != BLOCK_ONLINE) {
+			n->offline_bytes += b->size;
+		} else if (b->zone == ZONE_ID_MOVABLE) {
+			n->movable_bytes += b->size;
+			n->movable_usable_bytes += b->size - on_dev;
+			n->movable_memmap_in_ram_bytes += in_ram;
+		} else if (zone_is_kernel(b->zone)) {
+			n->kernel_bytes += b->size;
+			n->kernel_usable_bytes += b->size - on_dev;
+		}
+	}
+
+	for (size_t i = 0; i < m->ndevices; i++) {
+		struct mem_device *d = &m->devices[i];
+		bool first_zone = true, first_mm = true;
+
+		d->online_blocks = 0;
+		d->zone = ZONE_ID_NONE;
+		d->zone_mixed = false;
+		d->memmap = MEMMAP_UNKNOWN;
+		d->memmap_evidence = EV_NONE;
+		d->memmap_on_device_bytes = d->memmap_in_ram_bytes = 0;
+		for (size_t j = 0; j < d->nblocks; j++) {
+			const struct mem_block *b = &m->blocks[d->blocks[j]];
+
+			if (b->state == BLOCK_ONLINE) {
+				d->online_blocks++;
+				if (first_zone)
+					d->zone = b->zone;
+				else if (d->zone != b->zone)
+					d->zone_mixed = true;
+				first_zone = false;
+			}
+			if (first_mm) {
+				d->memmap = b->memmap;
+				d->memmap_evidence = b->memmap_evidence;
+			} else {
+				if (d->memmap != b->memmap)
+					d->memmap = MEMMAP_MIXED;
+				if (b->memmap_evidence > d->memmap_evidence)
+					d->memmap_evidence = b->memmap_evidence;
+			}
+			first_mm = false;
+			if (b->memmap == MEMMAP_ON_MEMORY)
+				d->memmap_on_device_bytes += b->memmap_bytes;
+			else if (b->memmap == MEMMAP_RAM)
+				d->memmap_in_ram_bytes += b->memmap_bytes;
+		}
+		if (d->zone_mixed)
+			d->zone = ZONE_ID_NONE;
+	}
+}
+
+int machine_scan(struct sysroot *sr, struct machine **out)
+{
+	_cleanup_machine_ struct machine *m = NULL;
+	char buf[256];
+	long ps;
+	int r;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	ps = sysconf(_SC_PAGESIZE);
+	m->page_size = ps > 0 ? (uint64_t)ps : 4096;
+	m->struct_page_size = 64;
+
+	r = sysroot_read_attr(sr, SYSFS_MEMORY "/block_size_bytes", buf, sizeof(buf));
+	if (r < 0) {
+		machine_add_error(m, SYSFS_MEMORY "/block_size_bytes", r,
+				  "cannot read the memory block size: %s", strerror(-r));
+		*out = TAKE_PTR(m);
+		return r;
+	}
+	r = parse_block_size(buf, &m->block_size);
+	if (r < 0) {
+		machine_add_error(m, SYSFS_MEMORY "/block_size_bytes", r,
+				  "unexpected block size \"%.60s\"", buf);
+		*out = TAKE_PTR(m);
+		return r;
+	}
+
+	m->has_fw_memory = sysroot_exists(sr, SYSFS_FW_MEMORY) > 0;
+	m->is_s390 = m->has_fw_memory || sysroot_exists(sr, "proc/sysinfo") > 0;
+
+	read_params(sr, m);
+	r = scan_blocks(sr, m);
+	if (r < 0) {
+		*out = TAKE_PTR(m);
+		return r;
+	}
+	r = scan_nodes(sr, m);
+	if (r < 0)
+		return r;
+	scan_iomem(sr, m);
+	r = machine_scan_dax(sr, m);
+	if (r < 0)
+		return r;
+	r = machine_group_devices(m);
+	if (r < 0)
+		return r;
+	machine_infer_memmap(m);
+	machine_recount(m);
+	*out = TAKE_PTR(m);
+	return 0;
+}
+
+void machine_free(struct machine *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->ndevices; i++)
+		free(m->devices[i].blocks);
+	for (size_t i = 0; i < m->ndax; i++)
+		free(m->dax[i].mappings);
+	free(m->devices);
+	free(m->dax);
+	free(m->blocks);
+	free(m->nodes);
+	free(m->errors);
+	iomem_free(&m->iomem);
+	free(m);
+}
+
+struct mem_block *machine_find_block(const struct machine *m, const char *name)
+{
+	uint64_t idx;
+
+	if (parse_block_name(name, &idx) < 0)
+		return NULL;
+	return machine_block_by_index(m, idx);
+}
+
+struct mem_block *machine_block_by_index(const struct machine *m, uint64_t index)
+{
+	size_t lo = 0, hi = m->nblocks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->blocks[mid].index == index)
+			return &m->blocks[mid];
+		if (m->blocks[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct mem_device *machine_find_device(const struct machine *m, const char *id)
+{
+	for (size_t i = 0; i < m->ndevices; i++)
+		if (streq(m->devices[i].id, id))
+			return &m->devices[i];
+	return NULL;
+}
+
+struct dax_device *machine_find_dax(const struct machine *m, const char *name)
+{
+	for (size_t i = 0; i < m->ndax; i++)
+		if (streq(m->dax[i].name, name))
+			return &m->dax[i];
+	return NULL;
+}
+
+struct numa_node *machine_node(const struct machine *m, int id)
+{
+	for (size_t i = 0; i < m->nnodes; i++)
+		if (m->nodes[i].id == id)
+			return &m->nodes[i];
+	return NULL;
+}

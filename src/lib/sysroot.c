@@ -415,3 +415,18 @@ int sysroot_exists(struct sysroot *sr, const char *path)
 		return 0;
 	return fd;
 }
+
+int sysroot_writable(struct sysroot *sr, const char *path)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (!sr)
+		return -EINVAL;
+	fd = open_in_root(sr, rel_path(path), O_PATH);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return (st.st_mode & S_IWUSR) ? 1 : 0;
+}

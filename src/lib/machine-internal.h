@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Helpers shared by the machine-model files (machine.c, dax.c, devices.c, memmap.c). */
+#ifndef MEMHP_MACHINE_INTERNAL_H
+#define MEMHP_MACHINE_INTERNAL_H
+
+#include "machine.h"
+#include "sysroot.h"
+
+/* Record a per-item scan problem; never fails (drops the record on ENOMEM). */
+void machine_add_error(struct machine *m, const char *path, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* dax.c: read /sys/bus/dax/devices into m->dax. */
+int machine_scan_dax(struct sysroot *sr, struct machine *m);
+/* devices.c: group blocks into devices (needs blocks, iomem, dax). */
+int machine_group_devices(struct machine *m);
+/* memmap.c: memmap placement and evidence of every block. */
+void machine_infer_memmap(struct machine *m);
+
+#endif
