@@ -492,7 +492,8 @@ void machine_recount(struct machine *m)
 			n->movable_bytes += b->size;
 			n->movable_usable_bytes += b->size - on_dev;
 			n->movable_memmap_in_ram_bytes += in_ram;
-		} else if (zone_is_kernel(b->zone)) {
+		} else {
+			/* kernel zones, or "none": boot blocks spanning DMA/DMA32 */
 			n->kernel_bytes += b->size;
 			n->kernel_usable_bytes += b->size - on_dev;
 		}

@@ -142,11 +142,13 @@ int cmd_list(struct ctl *c)
 		print_devices(m);
 	}
 	if (what & RENDER_DAX) {
-		putchar('\n');
+		if (what & (RENDER_BLOCKS | RENDER_DEVICES))
+			putchar('\n');
 		print_dax(m);
 	}
 	if (what & RENDER_NODES) {
-		putchar('\n');
+		if (what & (RENDER_BLOCKS | RENDER_DEVICES | RENDER_DAX))
+			putchar('\n');
 		print_nodes(m);
 		printf("\nblock size %s; memmap on devices %s, in RAM %s\n",
 		       format_size(m->block_size, a, sizeof(a)),
