@@ -1,2 +1,191 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * /proc/iomem parser.  The kernel prints every resource as
+ *
+ *   "%*s%0*llx-%0*llx : %s\n"  (indent = 2 * depth)
+ *
+ * Names are free text ("PCI Bus 0000:00", "System RAM (kmem)"), so everything
+ * after the first " : " is the name.  A line that does not fit is skipped and
+ * counted; the rest of the tree still parses.
+ */
+#include <ctype.h>
+
+#include "iomem.h"
 #include "util.h"
+
+/* Kernel resource trees are a handful of levels deep; more is garbage. */
+#define IOMEM_DEPTH_MAX 32
+
+static int parse_hex(const char **sp, uint64_t *out)
+{
+	const char *s = *sp;
+	uint64_t v = 0;
+	int n = 0;
+
+	while (isxdigit((unsigned char)*s)) {
+		unsigned d = isdigit((unsigned char)*s) ? (unsigned)(*s - '0')
+							: (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
+
+		if (v >> 60)
+			return -ERANGE;
+		v = (v << 4) | d;
+		s++;
+		n++;
+	}
+	if (!n)
+		return -EINVAL;
+	*sp = s;
+	*out = v;
+	return 0;
+}
+
+/* Parse one line (NUL-terminated, no newline) into r; -EINVAL if malformed. */
+static int parse_line(const char *line, struct iomem_res *r)
+{
+	const char *p = line, *name;
+	size_t spaces = 0, len;
+
+	while (*p == ' ') {
+		p++;
+		spaces++;
+	}
+	if (spaces % 2 || spaces / 2 >= IOMEM_DEPTH_MAX)
+		return -EINVAL;
+	memset(r, 0, sizeof(*r));
+	r->depth = (int)(spaces / 2);
+	if (parse_hex(&p, &r->start) < 0)
+		return -EINVAL;
+	if (*p++ != '-')
+		return -EINVAL;
+	if (parse_hex(&p, &r->end) < 0)
+		return -EINVAL;
+	if (r->start > r->end)
+		return -EINVAL;
+	if (strncmp(p, " : ", 3) != 0)
+		return -EINVAL;
+	name = p + 3;
+	len = strlen(name);
+	while (len && isspace((unsigned char)name[len - 1]))
+		len--;
+	if (len >= IOMEM_NAME_MAX)
+		len = IOMEM_NAME_MAX - 1;
+	memcpy(r->name, name, len);
+	r->name[len] = '\0';
+	return 0;
+}
+
+int iomem_parse(const char *text, struct iomem *out, unsigned *bad_lines, unsigned *first_bad)
+{
+	struct iomem io = { 0 };
+	int stack[IOMEM_DEPTH_MAX];
+	int last_depth = -1;
+	unsigned bad = 0, first = 0, lineno = 0;
+	size_t cap = 0;
+	bool all_zero = true;
+	const char *pos = text;
+	char *buf = NULL;
+	size_t bufcap = 0;
+	int ret = 0;
+
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (bad_lines)
+		*bad_lines = 0;
+	if (first_bad)
+		*first_bad = 0;
+	if (!text)
+		return -EINVAL;
+
+	while (*pos) {
+		const char *nl = strchr(pos, '\n');
+		size_t len = nl ? (size_t)(nl - pos) : strlen(pos);
+		struct iomem_res r;
+
+		lineno++;
+		if (len + 1 > bufcap) {
+			char *nb = realloc(buf, len + 1);
+
+			if (!nb) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+			bufcap = len + 1;
+		}
+		memcpy(buf, pos, len);
+		buf[len] = '\0';
+		pos = nl ? nl + 1 : pos + len;
+
+		if (!buf[strspn(buf, " \t\r")])
+			continue; /* blank line: nothing to count */
+		/* a child may only be one level below the line before it */
+		if (parse_line(buf, &r) < 0 || r.depth > last_depth + 1) {
+			if (!bad++)
+				first = lineno;
+			continue;
+		}
+		r.parent = r.depth ? stack[r.depth - 1] : -1;
+		if (grow_array((void **)&io.res, &cap, io.nres + 1, sizeof(*io.res)) < 0) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		stack[r.depth] = (int)io.nres;
+		io.res[io.nres++] = r;
+		last_depth = r.depth;
+		if (r.start || r.end)
+			all_zero = false;
+	}
+	io.addresses_hidden = io.nres > 0 && all_zero;
+	*out = io;
+	io.res = NULL;
+out:
+	free(io.res);
+	free(buf);
+	if (bad_lines)
+		*bad_lines = bad;
+	if (first_bad)
+		*first_bad = first;
+	return ret;
+}
+
+void iomem_free(struct iomem *io)
+{
+	if (!io)
+		return;
+	free(io->res);
+	io->res = NULL;
+	io->nres = 0;
+	io->addresses_hidden = false;
+}
+
+static bool name_matches(const char *res_name, const char *name)
+{
+	size_t len;
+
+	if (!name)
+		return true;
+	len = strlen(name);
+	if (len && name[len - 1] == '*')
+		return strncmp(res_name, name, len - 1) == 0;
+	return streq(res_name, name);
+}
+
+int iomem_find_containing(const struct iomem *io, uint64_t start, uint64_t end, const char *name)
+{
+	int best = -ENOENT;
+
+	if (!io || start > end)
+		return -EINVAL;
+	for (size_t i = 0; i < io->nres; i++) {
+		const struct iomem_res *r = &io->res[i];
+
+		if (r->start > start || r->end < end)
+			continue;
+		if (!name_matches(r->name, name))
+			continue;
+		if (best < 0 || r->depth > io->res[best].depth)
+			best = (int)i;
+	}
+	return best;
+}

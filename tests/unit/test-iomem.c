@@ -1,7 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Tests for src/lib/iomem.c with realistic /proc/iomem samples */
 #include "check.h"
+#include "iomem.h"
+#include "util.h"
+
+/*
+ * x86-64 guest with a kmem-onlined device-dax range (dax0.0) and a
+ * virtio-mem device (virtio0) whose plugged memory shows as System RAM.
+ */
+static const char iomem_text[] =
+	"00000000-00000fff : Reserved\n"
+	"00001000-0009fbff : System RAM\n"
+	"0009fc00-0009ffff : Reserved\n"
+	"000a0000-000bffff : PCI Bus 0000:00\n"
+	"000f0000-000fffff : Reserved\n"
+	"  000f0000-000fffff : System ROM\n"
+	"00100000-bffdffff : System RAM\n"
+	"  0a000000-0b001fff : Kernel code\n"
+	"  0b200000-0b9fffff : Kernel rodata\n"
+	"  0ba00000-0bc7f4ff : Kernel data\n"
+	"  0c2d5000-0c7fffff : Kernel bss\n"
+	"bffe0000-bfffffff : Reserved\n"
+	"c0000000-febfffff : PCI Bus 0000:00\n"
+	"  fd000000-fdffffff : 0000:00:01.0\n"
+	"    fd000000-fdffffff : bochs-drm\n"
+	"  feb80000-febbffff : 0000:00:03.0\n"
+	"fec00000-fec003ff : IOAPIC 0\n"
+	"fed00000-fed003ff : HPET 0\n"
+	"  fed00000-fed003ff : PNP0103:00\n"
+	"fee00000-fee00fff : Local APIC\n"
+	"fffc0000-ffffffff : Reserved\n"
+	"100000000-23fffffff : System RAM\n"
+	"240000000-43fffffff : Persistent Memory\n"
+	"  240000000-43fffffff : namespace0.0\n"
+	"    240000000-43fffffff : dax0.0\n"
+	"      240000000-43fffffff : System RAM (kmem)\n"
+	"440000000-83fffffff : virtio0\n"
+	"  440000000-47fffffff : System RAM (virtio_mem)\n"
+	"  480000000-4bfffffff : System RAM (virtio_mem)\n"
+	"8000000000-80ffffffff : PCI Bus 0000:00\n"
+	"  8000000000-8000003fff : 0000:00:04.0\n"
+	"    8000000000-8000003fff : virtio-pci-modern\n";
+
+/* The same file as a non-root reader sees it: kptr_restrict-style zeros. */
+static const char iomem_hidden[] = "00000000-00000000 : Reserved\n"
+				   "00000000-00000000 : System RAM\n"
+				   "  00000000-00000000 : Kernel code\n"
+				   "00000000-00000000 : dax0.0\n"
+				   "  00000000-00000000 : System RAM (kmem)\n"
+				   "00000000-00000000 : virtio0\n"
+				   "  00000000-00000000 : System RAM (virtio_mem)\n";
+
+static int find_name(const struct iomem *io, const char *name, int nth)
+{
+	for (size_t i = 0; i < io->nres; i++)
+		if (streq(io->res[i].name, name) && nth-- == 0)
+			return (int)i;
+	return -1;
+}
+
+static void test_parse(void)
+{
+	struct iomem io;
+	unsigned bad = 99, first = 99;
+	int i, p;
+
+	CHECK_EQ_INT(iomem_parse(iomem_text, &io, &bad, &first), 0);
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(first, 0);
+	CHECK_EQ_INT(io.nres, 32);
+	CHECK(!io.addresses_hidden, "addresses visible");
+
+	CHECK_EQ_INT(io.res[0].depth, 0);
+	CHECK_EQ_INT(io.res[0].parent, -1);
+	CHECK_STREQ(io.res[3].name, "PCI Bus 0000:00");
+
+	i = find_name(&io, "System RAM (kmem)", 0);
+	CHECK(i >= 0, "kmem found");
+	if (i >= 0) {
+		CHECK_EQ_U64(io.res[i].start, 0x240000000ULL);
+		CHECK_EQ_U64(io.res[i].end, 0x43fffffffULL);
+		CHECK_EQ_INT(io.res[i].depth, 3);
+		p = iomem_parent(&io, i);
+		CHECK(p >= 0 && streq(io.res[p].name, "dax0.0"), "kmem under dax0.0");
+		p = iomem_parent(&io, p);
+		CHECK(p >= 0 && streq(io.res[p].name, "namespace0.0"), "dax under namespace");
+		p = iomem_parent(&io, p);
+		CHECK(p >= 0 && streq(io.res[p].name, "Persistent Memory"), "pmem root");
+		CHECK_EQ_INT(iomem_parent(&io, p), -1);
+	}
+	i = find_name(&io, "System RAM (virtio_mem)", 1);
+	CHECK(i >= 0, "second virtio_mem range");
+	if (i >= 0) {
+		CHECK_EQ_U64(io.res[i].start, 0x480000000ULL);
+		p = iomem_parent(&io, i);
+		CHECK(p >= 0 && streq(io.res[p].name, "virtio0"), "virtio_mem under virtio0");
+	}
+	/* going back up a level after a deep chain */
+	i = find_name(&io, "0000:00:03.0", 0);
+	CHECK(i >= 0 && io.res[i].depth == 1 && streq(io.res[io.res[i].parent].name,
+						     "PCI Bus 0000:00"),
+	      "sibling after a deeper child");
+	i = find_name(&io, "virtio-pci-modern", 0);
+	CHECK(i >= 0 && io.res[i].start == 0x8000000000ULL, "wide addresses");
+	CHECK_EQ_INT(iomem_parent(&io, -1), -1);
+	CHECK_EQ_INT(iomem_parent(&io, 1000), -1);
+	iomem_free(&io);
+	CHECK(io.res == NULL && io.nres == 0, "freed");
+	iomem_free(&io);
+}
+
+static void test_find(void)
+{
+	struct iomem io;
+	int i;
+
+	CHECK_EQ_INT(iomem_parse(iomem_text, &io, NULL, NULL), 0);
+
+	/* a 128 MiB block inside the kmem range: deepest match is the kmem node */
+	i = iomem_find_containing(&io, 0x248000000ULL, 0x24fffffffULL, NULL);
+	CHECK(i >= 0 && streq(io.res[i].name, "System RAM (kmem)"), "deepest any-name");
+	i = iomem_find_containing(&io, 0x248000000ULL, 0x24fffffffULL, "dax*");
+	CHECK(i >= 0 && streq(io.res[i].name, "dax0.0"), "dax prefix");
+	i = iomem_find_containing(&io, 0x248000000ULL, 0x24fffffffULL, "System RAM*");
+	CHECK(i >= 0 && streq(io.res[i].name, "System RAM (kmem)"), "System RAM prefix");
+	i = iomem_find_containing(&io, 0x248000000ULL, 0x24fffffffULL, "System RAM");
+	CHECK_EQ_INT(i, -ENOENT);
+	i = iomem_find_containing(&io, 0x248000000ULL, 0x24fffffffULL, "Persistent Memory");
+	CHECK(i >= 0 && io.res[i].depth == 0, "exact top-level name");
+
+	/* virtio_mem blocks */
+	i = iomem_find_containing(&io, 0x480000000ULL, 0x487ffffffULL, "virtio*");
+	CHECK(i >= 0 && streq(io.res[i].name, "virtio0"), "virtio0 owns it");
+	i = iomem_find_containing(&io, 0x480000000ULL, 0x487ffffffULL, NULL);
+	CHECK(i >= 0 && streq(io.res[i].name, "System RAM (virtio_mem)") &&
+		      io.res[i].start == 0x480000000ULL,
+	      "second virtio_mem child");
+	/* range spanning two children: only the parent contains it */
+	i = iomem_find_containing(&io, 0x470000000ULL, 0x48fffffffULL, NULL);
+	CHECK(i >= 0 && streq(io.res[i].name, "virtio0"), "straddling range");
+	/* boot memory */
+	i = iomem_find_containing(&io, 0x100000000ULL, 0x107ffffffULL, "System RAM");
+	CHECK(i >= 0 && io.res[i].depth == 0, "boot RAM");
+	/* exact boundaries are inclusive */
+	i = iomem_find_containing(&io, 0x240000000ULL, 0x43fffffffULL, "dax0.0");
+	CHECK(i >= 0, "exact bounds");
+	i = iomem_find_containing(&io, 0x240000000ULL, 0x440000000ULL, "dax0.0");
+	CHECK_EQ_INT(i, -ENOENT);
+	/* a hole */
+	CHECK_EQ_INT(iomem_find_containing(&io, 0x9000000000ULL, 0x9000000fffULL, NULL), -ENOENT);
+	CHECK_EQ_INT(iomem_find_containing(&io, 2, 1, NULL), -EINVAL);
+	CHECK_EQ_INT(iomem_find_containing(NULL, 1, 2, NULL), -EINVAL);
+	/* "*" alone matches anything */
+	i = iomem_find_containing(&io, 0x248000000ULL, 0x24fffffffULL, "*");
+	CHECK(i >= 0 && streq(io.res[i].name, "System RAM (kmem)"), "star");
+	iomem_free(&io);
+}
+
+static void test_hidden(void)
+{
+	struct iomem io;
+	unsigned bad = 99;
+
+	CHECK_EQ_INT(iomem_parse(iomem_hidden, &io, &bad, NULL), 0);
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(io.nres, 7);
+	CHECK(io.addresses_hidden, "hidden detected");
+	if (io.nres == 7) {
+		CHECK_STREQ(io.res[4].name, "System RAM (kmem)");
+		CHECK_EQ_INT(io.res[4].parent, 3);
+	}
+	iomem_free(&io);
+
+	/* one real address means not hidden (0-0xfff "Reserved" starts at 0) */
+	CHECK_EQ_INT(iomem_parse("00000000-00000fff : Reserved\n", &io, NULL, NULL), 0);
+	CHECK(!io.addresses_hidden, "zero start alone is not hiding");
+	iomem_free(&io);
+	/* empty text: nothing, and not "hidden" */
+	CHECK_EQ_INT(iomem_parse("", &io, &bad, NULL), 0);
+	CHECK(io.nres == 0 && !io.addresses_hidden && bad == 0, "empty");
+	iomem_free(&io);
+}
+
+static void test_malformed(void)
+{
+	static const struct {
+		const char *text;
+		unsigned nres, bad, first;
+	} t[] = {
+		{ "zzzz-ffff : bad hex\n00000000-00000fff : ok\n", 1, 1, 1 },
+		{ "00001000-00000fff : start > end\n", 0, 1, 1 },
+		{ "00000000-00000fff Reserved\n", 0, 1, 1 },	/* no " : " */
+		{ "00000000 : no end\n", 0, 1, 1 },
+		{ "00000000- : empty end\n", 0, 1, 1 },
+		{ "-00000fff : empty start\n", 0, 1, 1 },
+		{ " 00000000-00000fff : odd indent\n", 0, 1, 1 },
+		{ "\t00000000-00000fff : tab\n", 0, 1, 1 },
+		{ "  00000000-00000fff : child without parent\n", 0, 1, 1 },
+		{ "00000000-0000ffff : a\n    00000000-00000fff : jumps two levels\n"
+		  "  00000000-00000fff : fine child\n",
+		  2, 1, 2 },
+		{ "10000000000000000-1ffffffffffffffff : overflow\n", 0, 1, 1 },
+		{ "00000000-0000ffff : a\nrandom junk\n\n00010000-0001ffff : b\nmore junk\n", 2, 2,
+		  2 },
+		{ "00000000-0000ffff : a\r\n", 1, 0, 0 },
+		{ "00000000-0000ffff : no newline at end", 1, 0, 0 },
+	};
+
+	for (size_t k = 0; k < ARRAY_SIZE(t); k++) {
+		struct iomem io;
+		unsigned bad = 99, first = 99;
+
+		CHECK_EQ_INT(iomem_parse(t[k].text, &io, &bad, &first), 0);
+		CHECK(io.nres == t[k].nres, "case %zu: nres %zu want %u", k, io.nres, t[k].nres);
+		CHECK(bad == t[k].bad, "case %zu: bad %u want %u", k, bad, t[k].bad);
+		CHECK(first == t[k].first, "case %zu: first %u want %u", k, first, t[k].first);
+		iomem_free(&io);
+	}
+
+	/* a bad line's children are orphans and are skipped too; later siblings are fine */
+	{
+		struct iomem io;
+		unsigned bad, first;
+
+		CHECK_EQ_INT(iomem_parse("0000-ffff : root\n"
+					 "  zzzz-ffff : broken\n"
+					 "    1000-1fff : orphan\n"
+					 "  2000-2fff : sibling\n",
+					 &io, &bad, &first),
+			     0);
+		/* orphan is at depth 2 after a depth 0 line: skipped */
+		CHECK_EQ_INT(io.nres, 2);
+		CHECK_EQ_INT(bad, 2);
+		CHECK_EQ_INT(first, 2);
+		if (io.nres == 2)
+			CHECK(streq(io.res[1].name, "sibling") && io.res[1].parent == 0, "sibling");
+		iomem_free(&io);
+	}
+
+	/* long names are truncated, never overflow */
+	{
+		char line[256];
+		struct iomem io;
+
+		snprintf(line, sizeof(line), "00000000-00000fff : %0200d\n", 7);
+		CHECK_EQ_INT(iomem_parse(line, &io, NULL, NULL), 0);
+		CHECK_EQ_INT(io.nres, 1);
+		if (io.nres == 1)
+			CHECK_EQ_INT(strlen(io.res[0].name), IOMEM_NAME_MAX - 1);
+		iomem_free(&io);
+	}
+
+	/* names keep their colons, spaces and parentheses */
+	{
+		struct iomem io;
+
+		CHECK_EQ_INT(iomem_parse("fd000000-fdffffff : 0000:00:01.0 : odd (x)  \n", &io,
+					 NULL, NULL),
+			     0);
+		if (io.nres == 1)
+			CHECK_STREQ(io.res[0].name, "0000:00:01.0 : odd (x)");
+		iomem_free(&io);
+	}
+	{
+		struct iomem io = { 0 };
+
+		CHECK_EQ_INT(iomem_parse(NULL, &io, NULL, NULL), -EINVAL);
+	}
+}
+
+static void test_live(void)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	char *text;
+	size_t n;
+	struct iomem io;
+	unsigned bad = 99;
+
+	if (!f)
+		return;
+	text = calloc(1, 1 << 20);
+	n = fread(text, 1, (1 << 20) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	CHECK_EQ_INT(iomem_parse(text, &io, &bad, NULL), 0);
+	CHECK_EQ_INT(bad, 0);
+	CHECK(io.nres > 0, "live iomem has entries");
+	iomem_free(&io);
+	free(text);
+}
 
 int main(void)
 {
-	CHECK(1);
+	test_parse();
+	test_find();
+	test_hidden();
+	test_malformed();
+	test_live();
 	return check_exit();
 }
