@@ -23,8 +23,9 @@ static int parse_hex(const char **sp, uint64_t *out)
 	int n = 0;
 
 	while (isxdigit((unsigned char)*s)) {
-		unsigned d = isdigit((unsigned char)*s) ? (unsigned)(*s - '0')
-							: (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
+		unsigned d = isdigit((unsigned char)*s)
+				     ? (unsigned)(*s - '0')
+				     : (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
 
 		if (v >> 60)
 			return -ERANGE;

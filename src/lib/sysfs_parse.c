@@ -12,8 +12,8 @@
 #include "util.h"
 
 static const char *const zone_names[ZONE_ID_MAX] = {
-	[ZONE_ID_NONE] = "none",	[ZONE_ID_DMA] = "DMA",		[ZONE_ID_DMA32] = "DMA32",
-	[ZONE_ID_NORMAL] = "Normal",	[ZONE_ID_HIGHMEM] = "HighMem",	[ZONE_ID_MOVABLE] = "Movable",
+	[ZONE_ID_NONE] = "none",     [ZONE_ID_DMA] = "DMA",	    [ZONE_ID_DMA32] = "DMA32",
+	[ZONE_ID_NORMAL] = "Normal", [ZONE_ID_HIGHMEM] = "HighMem", [ZONE_ID_MOVABLE] = "Movable",
 	[ZONE_ID_DEVICE] = "Device",
 };
 
@@ -189,8 +189,7 @@ int parse_phys_index(const char *s, uint64_t *out)
  * "<prefix><decimal>" exactly: no sign, no whitespace, no leading zeros
  * (the kernel prints "%u"), so every index has one name.
  */
-static int parse_prefixed_index(const char *name, const char *prefix, uint64_t max,
-				uint64_t *out)
+static int parse_prefixed_index(const char *name, const char *prefix, uint64_t max, uint64_t *out)
 {
 	const char *p;
 	uint64_t v = 0;

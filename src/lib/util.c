@@ -262,7 +262,8 @@ const char *format_size(uint64_t bytes, char *buf, size_t size)
 	}
 	for (int i = top - 1; i >= 0; i--) {
 		if (bytes % unit[i] == 0 && bytes / unit[i] < 10000) {
-			snprintf(buf, size, "%llu%s", (unsigned long long)(bytes / unit[i]), sfx[i]);
+			snprintf(buf, size, "%llu%s", (unsigned long long)(bytes / unit[i]),
+				 sfx[i]);
 			return buf;
 		}
 	}
@@ -282,9 +283,9 @@ int parse_bool(const char *s, bool *out)
 		const char *word;
 		bool val;
 	} words[] = {
-		{ "yes", true },  { "no", false }, { "true", true }, { "false", false },
-		{ "1", true },	  { "0", false },  { "on", true },   { "off", false },
-		{ "y", true },	  { "n", false },
+		{ "yes", true }, { "no", false }, { "true", true }, { "false", false },
+		{ "1", true },	 { "0", false },  { "on", true },   { "off", false },
+		{ "y", true },	 { "n", false },
 	};
 	char tmp[16];
 

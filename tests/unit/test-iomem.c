@@ -8,39 +8,38 @@
  * x86-64 guest with a kmem-onlined device-dax range (dax0.0) and a
  * virtio-mem device (virtio0) whose plugged memory shows as System RAM.
  */
-static const char iomem_text[] =
-	"00000000-00000fff : Reserved\n"
-	"00001000-0009fbff : System RAM\n"
-	"0009fc00-0009ffff : Reserved\n"
-	"000a0000-000bffff : PCI Bus 0000:00\n"
-	"000f0000-000fffff : Reserved\n"
-	"  000f0000-000fffff : System ROM\n"
-	"00100000-bffdffff : System RAM\n"
-	"  0a000000-0b001fff : Kernel code\n"
-	"  0b200000-0b9fffff : Kernel rodata\n"
-	"  0ba00000-0bc7f4ff : Kernel data\n"
-	"  0c2d5000-0c7fffff : Kernel bss\n"
-	"bffe0000-bfffffff : Reserved\n"
-	"c0000000-febfffff : PCI Bus 0000:00\n"
-	"  fd000000-fdffffff : 0000:00:01.0\n"
-	"    fd000000-fdffffff : bochs-drm\n"
-	"  feb80000-febbffff : 0000:00:03.0\n"
-	"fec00000-fec003ff : IOAPIC 0\n"
-	"fed00000-fed003ff : HPET 0\n"
-	"  fed00000-fed003ff : PNP0103:00\n"
-	"fee00000-fee00fff : Local APIC\n"
-	"fffc0000-ffffffff : Reserved\n"
-	"100000000-23fffffff : System RAM\n"
-	"240000000-43fffffff : Persistent Memory\n"
-	"  240000000-43fffffff : namespace0.0\n"
-	"    240000000-43fffffff : dax0.0\n"
-	"      240000000-43fffffff : System RAM (kmem)\n"
-	"440000000-83fffffff : virtio0\n"
-	"  440000000-47fffffff : System RAM (virtio_mem)\n"
-	"  480000000-4bfffffff : System RAM (virtio_mem)\n"
-	"8000000000-80ffffffff : PCI Bus 0000:00\n"
-	"  8000000000-8000003fff : 0000:00:04.0\n"
-	"    8000000000-8000003fff : virtio-pci-modern\n";
+static const char iomem_text[] = "00000000-00000fff : Reserved\n"
+				 "00001000-0009fbff : System RAM\n"
+				 "0009fc00-0009ffff : Reserved\n"
+				 "000a0000-000bffff : PCI Bus 0000:00\n"
+				 "000f0000-000fffff : Reserved\n"
+				 "  000f0000-000fffff : System ROM\n"
+				 "00100000-bffdffff : System RAM\n"
+				 "  0a000000-0b001fff : Kernel code\n"
+				 "  0b200000-0b9fffff : Kernel rodata\n"
+				 "  0ba00000-0bc7f4ff : Kernel data\n"
+				 "  0c2d5000-0c7fffff : Kernel bss\n"
+				 "bffe0000-bfffffff : Reserved\n"
+				 "c0000000-febfffff : PCI Bus 0000:00\n"
+				 "  fd000000-fdffffff : 0000:00:01.0\n"
+				 "    fd000000-fdffffff : bochs-drm\n"
+				 "  feb80000-febbffff : 0000:00:03.0\n"
+				 "fec00000-fec003ff : IOAPIC 0\n"
+				 "fed00000-fed003ff : HPET 0\n"
+				 "  fed00000-fed003ff : PNP0103:00\n"
+				 "fee00000-fee00fff : Local APIC\n"
+				 "fffc0000-ffffffff : Reserved\n"
+				 "100000000-23fffffff : System RAM\n"
+				 "240000000-43fffffff : Persistent Memory\n"
+				 "  240000000-43fffffff : namespace0.0\n"
+				 "    240000000-43fffffff : dax0.0\n"
+				 "      240000000-43fffffff : System RAM (kmem)\n"
+				 "440000000-83fffffff : virtio0\n"
+				 "  440000000-47fffffff : System RAM (virtio_mem)\n"
+				 "  480000000-4bfffffff : System RAM (virtio_mem)\n"
+				 "8000000000-80ffffffff : PCI Bus 0000:00\n"
+				 "  8000000000-8000003fff : 0000:00:04.0\n"
+				 "    8000000000-8000003fff : virtio-pci-modern\n";
 
 /* The same file as a non-root reader sees it: kptr_restrict-style zeros. */
 static const char iomem_hidden[] = "00000000-00000000 : Reserved\n"
@@ -98,8 +97,8 @@ static void test_parse(void)
 	}
 	/* going back up a level after a deep chain */
 	i = find_name(&io, "0000:00:03.0", 0);
-	CHECK(i >= 0 && io.res[i].depth == 1 && streq(io.res[io.res[i].parent].name,
-						     "PCI Bus 0000:00"),
+	CHECK(i >= 0 && io.res[i].depth == 1 &&
+		      streq(io.res[io.res[i].parent].name, "PCI Bus 0000:00"),
 	      "sibling after a deeper child");
 	i = find_name(&io, "virtio-pci-modern", 0);
 	CHECK(i >= 0 && io.res[i].start == 0x8000000000ULL, "wide addresses");
@@ -190,7 +189,7 @@ static void test_malformed(void)
 	} t[] = {
 		{ "zzzz-ffff : bad hex\n00000000-00000fff : ok\n", 1, 1, 1 },
 		{ "00001000-00000fff : start > end\n", 0, 1, 1 },
-		{ "00000000-00000fff Reserved\n", 0, 1, 1 },	/* no " : " */
+		{ "00000000-00000fff Reserved\n", 0, 1, 1 }, /* no " : " */
 		{ "00000000 : no end\n", 0, 1, 1 },
 		{ "00000000- : empty end\n", 0, 1, 1 },
 		{ "-00000fff : empty start\n", 0, 1, 1 },

@@ -11,7 +11,7 @@ static void test_names(void)
 	CHECK_STREQ(zone_name(ZONE_ID_HIGHMEM), "HighMem");
 	CHECK_STREQ(zone_name(ZONE_ID_MOVABLE), "Movable");
 	CHECK_STREQ(zone_name(ZONE_ID_MAX), "unknown");
-	CHECK_STREQ(zone_name((enum zone_id)-1), "unknown");
+	CHECK_STREQ(zone_name((enum zone_id) - 1), "unknown");
 	CHECK_STREQ(block_state_name(BLOCK_GOING_OFFLINE), "going-offline");
 	CHECK_STREQ(block_state_name(BLOCK_STATE_UNKNOWN), "unknown");
 	CHECK_STREQ(block_state_name((enum block_state)99), "unknown");
@@ -80,8 +80,8 @@ static void test_block_state(void)
 
 static void test_zone_name(void)
 {
-	static const char *const bad[] = { "", "normal", "NORMAL", "none", "Normal Movable",
-					   "Movable2", "DMA3", "Dev" };
+	static const char *const bad[] = { "",	       "normal", "NORMAL", "none", "Normal Movable",
+					   "Movable2", "DMA3",	 "Dev" };
 	enum zone_id z = ZONE_ID_NONE;
 
 	CHECK_EQ_INT(parse_zone_name(" Movable ", &z), 0);
@@ -223,9 +223,15 @@ static void test_names_parse(void)
 		int ret;
 		int v;
 	} nodes[] = {
-		{ "node0", 0, 0 },	   { "node3", 0, 3 },	      { "node2147483647", 0, 2147483647 },
-		{ "node2147483648", -EINVAL, 0 }, { "node", -EINVAL, 0 }, { "node-1", -EINVAL, 0 },
-		{ "node1a", -EINVAL, 0 },	  { "nodes", -EINVAL, 0 },   { "possible", -EINVAL, 0 },
+		{ "node0", 0, 0 },
+		{ "node3", 0, 3 },
+		{ "node2147483647", 0, 2147483647 },
+		{ "node2147483648", -EINVAL, 0 },
+		{ "node", -EINVAL, 0 },
+		{ "node-1", -EINVAL, 0 },
+		{ "node1a", -EINVAL, 0 },
+		{ "nodes", -EINVAL, 0 },
+		{ "possible", -EINVAL, 0 },
 		{ "node01", -EINVAL, 0 },
 	};
 
@@ -271,12 +277,18 @@ static void test_params(void)
 		int ret;
 		enum memmap_param v;
 	} mm[] = {
-		{ "Y", 0, MEMMAP_PARAM_ON },	 { "N", 0, MEMMAP_PARAM_OFF },
-		{ "y", 0, MEMMAP_PARAM_ON },	 { "n\n", 0, MEMMAP_PARAM_OFF },
-		{ "1", 0, MEMMAP_PARAM_ON },	 { "0", 0, MEMMAP_PARAM_OFF },
-		{ "force", 0, MEMMAP_PARAM_FORCE }, { "Force", -EINVAL, 0 },
-		{ "yes", -EINVAL, 0 },		 { "", -EINVAL, 0 },
-		{ "2", -EINVAL, 0 },		 { "YN", -EINVAL, 0 },
+		{ "Y", 0, MEMMAP_PARAM_ON },
+		{ "N", 0, MEMMAP_PARAM_OFF },
+		{ "y", 0, MEMMAP_PARAM_ON },
+		{ "n\n", 0, MEMMAP_PARAM_OFF },
+		{ "1", 0, MEMMAP_PARAM_ON },
+		{ "0", 0, MEMMAP_PARAM_OFF },
+		{ "force", 0, MEMMAP_PARAM_FORCE },
+		{ "Force", -EINVAL, 0 },
+		{ "yes", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+		{ "2", -EINVAL, 0 },
+		{ "YN", -EINVAL, 0 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ao); i++) {
@@ -312,9 +324,9 @@ static void test_node_meminfo(void)
 		const char *text;
 		int node, ret;
 	} bad[] = {
-		{ "Node 1 MemTotal:       16318060 kB\n", 0, -EINVAL },	/* wrong node */
-		{ "Node 1 MemTotal:       16318060\n", 1, -EINVAL },	/* no unit */
-		{ "Node 1 MemTotal:       16318060 MB\n", 1, -EINVAL },	/* wrong unit */
+		{ "Node 1 MemTotal:       16318060 kB\n", 0, -EINVAL }, /* wrong node */
+		{ "Node 1 MemTotal:       16318060\n", 1, -EINVAL }, /* no unit */
+		{ "Node 1 MemTotal:       16318060 MB\n", 1, -EINVAL }, /* wrong unit */
 		{ "Node 1 MemTotal:       16318060 kB x\n", 1, -EINVAL }, /* trailing junk */
 		{ "Node 1 MemTotal:       16318060kB\n", 1, -EINVAL },
 		{ "Node 1 MemTotal:       -1 kB\n", 1, -EINVAL },
@@ -375,70 +387,69 @@ static void test_node_meminfo(void)
 }
 
 /* Trimmed from a real 6.x x86-64 /proc/zoneinfo with two nodes */
-static const char zoneinfo_text[] =
-	"Node 0, zone      DMA\n"
-	"  per-node stats\n"
-	"      nr_inactive_anon 1722\n"
-	"      nr_active_anon 385\n"
-	"      nr_mapped    3339\n"
-	"      nr_dirty     336\n"
-	"  pages free     3840\n"
-	"        boost    0\n"
-	"        min      60\n"
-	"        low      75\n"
-	"        high     90\n"
-	"        promo    105\n"
-	"        spanned  4095\n"
-	"        present  3998\n"
-	"        managed  3840\n"
-	"        cma      0\n"
-	"        protection: (0, 3017, 4169, 4169, 4169)\n"
-	"      nr_free_pages 3840\n"
-	"      nr_zone_inactive_anon 0\n"
-	"  pagesets\n"
-	"    cpu: 0\n"
-	"              count: 0\n"
-	"              high:  0\n"
-	"              batch: 1\n"
-	"  vm stats threshold: 4\n"
-	"  node_unreclaimable:  0\n"
-	"  start_pfn:           1\n"
-	"Node 0, zone    DMA32\n"
-	"  pages free     772497\n"
-	"        spanned  1044480\n"
-	"        present  782336\n"
-	"        managed  772497\n"
-	"        protection: (0, 0, 1151, 1151, 1151)\n"
-	"  start_pfn:           4096\n"
-	"Node 0, zone   Normal\n"
-	"  pages free     218674\n"
-	"        boost    0\n"
-	"        spanned  5505024\n"
-	"        present  5505024\n"
-	"        managed  294912\n"
-	"  start_pfn:           1048576\n"
-	"Node 0, zone  Movable\n"
-	"  pages free     0\n"
-	"        spanned  0\n"
-	"        present  0\n"
-	"        managed  0\n"
-	"Node 0, zone   Device\n"
-	"  pages free     0\n"
-	"        spanned  0\n"
-	"        present  0\n"
-	"        managed  0\n"
-	"Node 1, zone   Normal\n"
-	"  per-node stats\n"
-	"      nr_inactive_anon 5\n"
-	"  pages free     30000\n"
-	"        spanned  32768\n"
-	"        present  32768\n"
-	"        managed  32000\n"
-	"Node 1, zone  Movable\n"
-	"  pages free     65536\n"
-	"        spanned  65536\n"
-	"        present  65536\n"
-	"        managed  65536\n";
+static const char zoneinfo_text[] = "Node 0, zone      DMA\n"
+				    "  per-node stats\n"
+				    "      nr_inactive_anon 1722\n"
+				    "      nr_active_anon 385\n"
+				    "      nr_mapped    3339\n"
+				    "      nr_dirty     336\n"
+				    "  pages free     3840\n"
+				    "        boost    0\n"
+				    "        min      60\n"
+				    "        low      75\n"
+				    "        high     90\n"
+				    "        promo    105\n"
+				    "        spanned  4095\n"
+				    "        present  3998\n"
+				    "        managed  3840\n"
+				    "        cma      0\n"
+				    "        protection: (0, 3017, 4169, 4169, 4169)\n"
+				    "      nr_free_pages 3840\n"
+				    "      nr_zone_inactive_anon 0\n"
+				    "  pagesets\n"
+				    "    cpu: 0\n"
+				    "              count: 0\n"
+				    "              high:  0\n"
+				    "              batch: 1\n"
+				    "  vm stats threshold: 4\n"
+				    "  node_unreclaimable:  0\n"
+				    "  start_pfn:           1\n"
+				    "Node 0, zone    DMA32\n"
+				    "  pages free     772497\n"
+				    "        spanned  1044480\n"
+				    "        present  782336\n"
+				    "        managed  772497\n"
+				    "        protection: (0, 0, 1151, 1151, 1151)\n"
+				    "  start_pfn:           4096\n"
+				    "Node 0, zone   Normal\n"
+				    "  pages free     218674\n"
+				    "        boost    0\n"
+				    "        spanned  5505024\n"
+				    "        present  5505024\n"
+				    "        managed  294912\n"
+				    "  start_pfn:           1048576\n"
+				    "Node 0, zone  Movable\n"
+				    "  pages free     0\n"
+				    "        spanned  0\n"
+				    "        present  0\n"
+				    "        managed  0\n"
+				    "Node 0, zone   Device\n"
+				    "  pages free     0\n"
+				    "        spanned  0\n"
+				    "        present  0\n"
+				    "        managed  0\n"
+				    "Node 1, zone   Normal\n"
+				    "  per-node stats\n"
+				    "      nr_inactive_anon 5\n"
+				    "  pages free     30000\n"
+				    "        spanned  32768\n"
+				    "        present  32768\n"
+				    "        managed  32000\n"
+				    "Node 1, zone  Movable\n"
+				    "  pages free     65536\n"
+				    "        spanned  65536\n"
+				    "        present  65536\n"
+				    "        managed  65536\n";
 
 static void test_zoneinfo(void)
 {

@@ -152,8 +152,7 @@ static void test_read_attr(struct sysroot *sr)
 	CHECK_STREQ(buf, "online\n");
 	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/empty", buf, sizeof(buf)), 0);
 	CHECK_STREQ(buf, "");
-	CHECK_EQ_INT(sysroot_read_attrf(sr, buf, sizeof(buf), MEM "/memory%d/valid_zones", 32),
-		     14);
+	CHECK_EQ_INT(sysroot_read_attrf(sr, buf, sizeof(buf), MEM "/memory%d/valid_zones", 32), 14);
 	CHECK_STREQ(buf, "Normal Movable");
 
 	/* "offline\n" is 8 bytes: fits in 8 once the newline goes */
@@ -170,8 +169,7 @@ static void test_read_attr(struct sysroot *sr)
 
 	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory99/state", buf, sizeof(buf)), -ENOENT);
 	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32", buf, sizeof(buf)), -EISDIR);
-	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/block_size_bytes/x", buf, sizeof(buf)),
-		     -ENOTDIR);
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/block_size_bytes/x", buf, sizeof(buf)), -ENOTDIR);
 
 	/* relative symlink dir traversal */
 	CHECK_EQ_INT(sysroot_exists(sr, MEM "/memory32/node1"), 1);
@@ -360,8 +358,7 @@ static void test_fault(struct sysroot *sr)
 	c.op = SYSROOT_OP_READLINK;
 	c.path = MEM "/memory32/node1";
 	c.ret = -EACCES;
-	CHECK_EQ_INT(sysroot_link_basename(sr, MEM "/memory32/node1", buf, sizeof(buf)),
-		     -EACCES);
+	CHECK_EQ_INT(sysroot_link_basename(sr, MEM "/memory32/node1", buf, sizeof(buf)), -EACCES);
 
 	c.op = SYSROOT_OP_OPENDIR;
 	c.path = MEM;

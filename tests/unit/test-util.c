@@ -23,7 +23,7 @@ static void test_strstrip(void)
 	static const struct {
 		const char *in, *out;
 	} t[] = {
-		{ "", "" },	      { "   ", "" },	  { "a", "a" },
+		{ "", "" },	      { "   ", "" },	{ "a", "a" },
 		{ "  a b  ", "a b" }, { "\tx\n", "x" }, { "online\n", "online" },
 	};
 
@@ -143,8 +143,8 @@ static void test_parse_size(void)
 		{ "16383P", 0, 16383 * 1024 * TiB },
 		{ "16384P", -ERANGE, 0 },
 		{ "18446744073709551616", -ERANGE, 0 },
-		{ "0.1K", -EINVAL, 0 },	 /* not a whole number of bytes */
-		{ "1.5", -EINVAL, 0 },	 /* fraction without unit */
+		{ "0.1K", -EINVAL, 0 }, /* not a whole number of bytes */
+		{ "1.5", -EINVAL, 0 }, /* fraction without unit */
 		{ "1.G", -EINVAL, 0 },
 		{ ".5G", -EINVAL, 0 },
 		{ "", -EINVAL, 0 },
@@ -224,11 +224,21 @@ static void test_parse_bool(void)
 		int ret;
 		bool val;
 	} t[] = {
-		{ "yes", 0, true },	{ "YES", 0, true },    { "no", 0, false },
-		{ "true", 0, true },	{ "False", 0, false }, { "1", 0, true },
-		{ "0", 0, false },	{ "on", 0, true },     { "OFF", 0, false },
-		{ " yes\n", 0, true },	{ "", -EINVAL, 0 },    { "2", -EINVAL, 0 },
-		{ "yess", -EINVAL, 0 }, { "o", -EINVAL, 0 },   { "yes please it is very long", -EINVAL, 0 },
+		{ "yes", 0, true },
+		{ "YES", 0, true },
+		{ "no", 0, false },
+		{ "true", 0, true },
+		{ "False", 0, false },
+		{ "1", 0, true },
+		{ "0", 0, false },
+		{ "on", 0, true },
+		{ "OFF", 0, false },
+		{ " yes\n", 0, true },
+		{ "", -EINVAL, 0 },
+		{ "2", -EINVAL, 0 },
+		{ "yess", -EINVAL, 0 },
+		{ "o", -EINVAL, 0 },
+		{ "yes please it is very long", -EINVAL, 0 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
