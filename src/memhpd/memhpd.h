@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * memhpd internals.  One struct daemon holds everything; each file owns one
+ * job:
+ *   main.c      options, startup, --once
+ *   log.c       journal (structured fields) or stderr
+ *   events.c    udev monitor, batching of event storms, ENOBUFS rescans
+ *   engine.c    coldplug and batch processing: decide + apply per device
+ *   dax_mode.c  dax devdax -> system-ram (libdaxctl on the host, sysfs in a sysroot)
+ *   state.c     /run/memhpd/state.json: write atomically, reload, reconcile
+ *   control.c   control socket server (protocol in src/lib/control.c)
+ *   metrics.c   OpenMetrics textfile for node_exporter
+ */
+#ifndef MEMHPD_H
+#define MEMHPD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <syslog.h>
+#include <json-c/json.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "machine.h"
+#include "policy.h"
+#include "sysroot.h"
+
+struct udev;
+struct udev_monitor;
+
+/* ---- log.c ---- */
+void log_setup(int level, bool force_stderr);
+void log_set_level(int level);
+/*
+ * Log one line.  device/block/decision may be NULL; under systemd they become
+ * the journal fields MEMHPD_DEVICE=, MEMHPD_BLOCK=, MEMHPD_DECISION=.
+ */
+void log_msg(int prio, const char *device, const char *block, const char *decision,
+	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define log_err(...) log_msg(LOG_ERR, NULL, NULL, NULL, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARNING, NULL, NULL, NULL, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_NOTICE, NULL, NULL, NULL, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, NULL, NULL, NULL, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, NULL, NULL, NULL, __VA_ARGS__)
+
+/* ---- state.c: what memhpd knows and did, per device ---- */
+struct dev_record {
+	char id[DEVICE_ID_MAX];
+	enum device_type type;
+	char decision[16];        /* "online", "leave", "" = never decided */
+	char zone[16];            /* "movable", "kernel", "" */
+	char memmap[16];          /* placement at decision time */
+	bool memmap_chosen;       /* memhpd chose it (dax / runtime param) */
+	struct strv reasons;
+	uint64_t decided_at;      /* CLOCK_REALTIME seconds */
+	uint64_t applied_at;
+	unsigned onlined;         /* blocks memhpd onlined */
+	unsigned by_other;        /* blocks found onlined by someone else */
+	unsigned failed;          /* blocks that could not be onlined */
+	char last_error[160];     /* "memory40: online_movable: Device or resource busy" */
+	uint64_t memmap_on_device_bytes, memmap_in_ram_bytes;
+	bool seen; /* present in the current machine snapshot */
+};
+
+struct counters {
+	uint64_t events, batches, rescans, enobufs;
+	uint64_t decisions_online, decisions_leave;
+	uint64_t blocks_onlined, blocks_offlined, conflicts;
+	uint64_t failures_ebusy, failures_einval, failures_other, failures_node_timeout;
+	uint64_t dax_reconfigured, reloads, reload_failures;
+};
+
+struct state {
+	struct dev_record *dev;
+	size_t ndev, cap;
+	struct counters cnt;
+	bool dirty;
+};
+
+struct dev_record *state_record(struct state *st, const char *id, enum device_type type);
+struct dev_record *state_find(const struct state *st, const char *id);
+void state_free(struct state *st);
+/* temp file + fsync + rename + fsync(dir); returns 0 or -errno */
+int state_write(const struct state *st, const char *path);
+/* Parse a state file written by state_write; -ENOENT if absent, -EINVAL (msg) if corrupt. */
+int state_read(struct state *st, const char *path, char *msg, size_t msglen);
+/*
+ * Compare what the state file says with the machine (sysfs wins): log each
+ * discrepancy, drop records of devices that are gone, fix counts.  Returns
+ * the number of discrepancies.
+ */
+int state_reconcile(struct state *st, const struct machine *m);
+json_object *state_to_json(const struct state *st);
+
+/* ---- metrics.c ---- */
+/* Write the OpenMetrics/Prometheus textfile atomically; "" path = off (returns 0). */
+int metrics_write(const char *path, const struct machine *m, const struct state *st);
+
+/* ---- the daemon ---- */
+struct daemon {
+	/* options */
+	const char *sysroot_path;
+	const char *config_path;
+	const char *config_dir;
+	bool once;
+	bool force_stderr;
+	int cli_log_level; /* -1: from config */
+
+	struct sysroot *sr;
+	struct config cfg; /* the active (last good) configuration */
+	struct machine *m; /* current snapshot */
+	struct state st;
+
+	sd_event *ev;
+	struct udev *udev;
+	struct udev_monitor *mon;
+	sd_event_source *mon_src;
+	sd_event_source *batch_src;  /* settle timer for batched events */
+	sd_event_source *retry_src;  /* node-link waits and EBUSY backoff */
+	uint64_t batch_started;      /* CLOCK_MONOTONIC us of the first pending event */
+
+	/* pending work collected from events */
+	uint64_t *dirty_blocks;      /* block indices added/changed */
+	size_t ndirty, dirty_cap;
+	struct strv dirty_dax;       /* dax device names */
+	bool rescan;                 /* full rescan requested (coldplug, ENOBUFS) */
+
+	/* blocks waiting for their node link: index and first-seen time (ms) */
+	struct node_wait {
+		uint64_t index;
+		uint64_t since_ms;
+	} *waits;
+	size_t nwaits, waits_cap;
+
+	int control_fd;
+	sd_event_source *control_src;
+	unsigned nclients;
+
+	char status[256]; /* last STATUS= */
+	int exit_code;    /* for --once: 0, 1, 64 */
+};
+
+/* engine.c */
+int engine_coldplug(struct daemon *d);
+/* Process pending events: update the model for dirty blocks, decide, apply. */
+int engine_process(struct daemon *d);
+/* kernel_auto_online handling at start */
+void engine_check_auto_online(struct daemon *d);
+/* Online/offline requests (control socket); fill reply with per-block results. */
+int engine_request(struct daemon *d, const char *op, const char *target, const char *zone,
+		   unsigned timeout_ms, json_object *reply);
+/* Rebuild the model from scratch (coldplug, ENOBUFS, reload). */
+int engine_rescan(struct daemon *d);
+void engine_update_status(struct daemon *d, const char *what);
+
+/* events.c */
+int events_start(struct daemon *d);
+void events_stop(struct daemon *d);
+/* Note work and arm the settle timer. */
+void events_mark_block(struct daemon *d, uint64_t index);
+void events_mark_dax(struct daemon *d, const char *name);
+void events_mark_rescan(struct daemon *d);
+
+/* dax_mode.c: devdax -> system-ram with the memmap placement chosen */
+int dax_to_system_ram(struct sysroot *sr, const char *name, enum memmap_place memmap, char *msg,
+		      size_t msglen);
+
+/* control.c */
+int control_start(struct daemon *d);
+void control_stop(struct daemon *d);
+
+/* main.c */
+int daemon_reload(struct daemon *d, char *msg, size_t msglen);
+
+#endif
