@@ -158,8 +158,8 @@ struct file_ctx {
 
 	enum section_kind sec;
 	char secname[RULE_NAME_MAX + 8]; /* as printed in messages: "policy", "rule x" */
-	ssize_t rule_idx;                /* index into cfg->rules, -1: scratch */
-	struct rule scratch;             /* keys of a rejected [rule] are still checked */
+	ssize_t rule_idx; /* index into cfg->rules, -1: scratch */
+	struct rule scratch; /* keys of a rejected [rule] are still checked */
 
 	struct seen_key *seen;
 	size_t nseen, seen_cap;
@@ -249,9 +249,9 @@ static int parse_choice(struct file_ctx *c, const char *key, const char *v,
 #define CHOICE(c, key, v, tab, out) parse_choice(c, key, v, tab, ARRAY_SIZE(tab), out)
 
 static const struct name_value log_levels[] = {
-	{ "emerg", LOG_EMERG },     { "alert", LOG_ALERT },   { "crit", LOG_CRIT },
-	{ "err", LOG_ERR },         { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
-	{ "info", LOG_INFO },       { "debug", LOG_DEBUG },
+	{ "emerg", LOG_EMERG }, { "alert", LOG_ALERT },	    { "crit", LOG_CRIT },
+	{ "err", LOG_ERR },	{ "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+	{ "info", LOG_INFO },	{ "debug", LOG_DEBUG },
 };
 static const struct name_value kao_modes[] = {
 	{ "set-offline", KAO_SET_OFFLINE },
@@ -312,8 +312,8 @@ static int parse_duration(struct file_ctx *c, const char *key, const char *v, un
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (!*p) {
-		key_err(c, key, "\"%s\" has no unit (write e.g. \"2s\" or \"250ms\"; units: ms, s, m)",
-			v);
+		key_err(c, key,
+			"\"%s\" has no unit (write e.g. \"2s\" or \"250ms\"; units: ms, s, m)", v);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
@@ -381,8 +381,8 @@ bad:
 	return -EINVAL;
 }
 
-static int parse_path(struct file_ctx *c, const char *key, const char *v, bool empty_ok,
-		      char *dst, size_t size)
+static int parse_path(struct file_ctx *c, const char *key, const char *v, bool empty_ok, char *dst,
+		      size_t size)
 {
 	if (!*v && empty_ok) {
 		dst[0] = '\0';
@@ -400,8 +400,7 @@ static int parse_path(struct file_ctx *c, const char *key, const char *v, bool e
 	return 0;
 }
 
-static int parse_devtype(struct file_ctx *c, const char *key, const char *v,
-			 enum device_type *out)
+static int parse_devtype(struct file_ctx *c, const char *key, const char *v, enum device_type *out)
 {
 	char list[128] = "";
 
@@ -524,8 +523,8 @@ static int parse_phys_range(struct file_ctx *c, const char *key, const char *v, 
 	*end = b;
 	return 0;
 bad:
-	key_err(c, key, "\"%s\" is not an address range (START-END with inclusive END, or START+SIZE)",
-		v);
+	key_err(c, key,
+		"\"%s\" is not an address range (START-END with inclusive END, or START+SIZE)", v);
 	return -EINVAL;
 }
 
@@ -950,8 +949,8 @@ static const char *lex_line(struct file_ctx *c, char *line)
 		if (c->sec == SEC_NONE)
 			line_err(c, "key '%.*s' outside of any section", (int)(end - p), p);
 		else if (c->sec != SEC_BAD)
-			ld_err(c->ld, "%s:%d: [%s] %.*s: unknown key", c->path, c->lineno, c->secname,
-			       (int)(end - p), p);
+			ld_err(c->ld, "%s:%d: [%s] %.*s: unknown key", c->path, c->lineno,
+			       c->secname, (int)(end - p), p);
 		return "";
 	}
 	return p;
@@ -1207,10 +1206,10 @@ int config_validate(struct config *cfg)
 	size_t before = cfg->errors.n;
 	bool oom = false;
 
-#define VERR(...)                                                                                  \
-	do {                                                                                       \
-		if (strv_pushf(&cfg->errors, __VA_ARGS__) < 0)                                     \
-			oom = true;                                                                \
+#define VERR(...)                                              \
+	do {                                                   \
+		if (strv_pushf(&cfg->errors, __VA_ARGS__) < 0) \
+			oom = true;                            \
 	} while (0)
 
 	for (size_t i = 0; i < cfg->nrules; i++) {
@@ -1231,7 +1230,8 @@ int config_validate(struct config *cfg)
 				continue;
 			VERR("%s:%d: rules '%s' (%s:%d) and '%s' (%s:%d) match the same devices; "
 			     "make one more specific",
-			     r->file, r->line, a->name, a->file, a->line, r->name, r->file, r->line);
+			     r->file, r->line, a->name, a->file, a->line, r->name, r->file,
+			     r->line);
 		}
 	}
 #undef VERR

@@ -91,8 +91,8 @@ static void check_error_list(int line, const struct config *cfg, const char *pat
 		if (strcmp(cfg->errors.v[i], e)) {
 			ok = false;
 			CHECK(strcmp(cfg->errors.v[i], e) == 0,
-			      "test at line %d, error %zu:\n    got:      %s\n    expected: %s", line,
-			      i, cfg->errors.v[i], e);
+			      "test at line %d, error %zu:\n    got:      %s\n    expected: %s",
+			      line, i, cfg->errors.v[i], e);
 		}
 		free(e);
 	}
@@ -120,7 +120,7 @@ static void check_errors(int line, const char *text, const char *const *exp)
 	config_free(&cfg);
 }
 
-#define EXPECT_ERRORS(text, ...)                                                                   \
+#define EXPECT_ERRORS(text, ...) \
 	check_errors(__LINE__, text, (const char *const[]){ __VA_ARGS__, NULL })
 #define EXPECT_OK(text) check_errors(__LINE__, text, (const char *const[]){ NULL })
 
@@ -294,8 +294,8 @@ static void test_every_key(void)
 		CHECK_STREQ(r->name, "everything");
 		CHECK_STREQ(r->file, tpath("ok.conf"));
 		CHECK_EQ_INT(r->line, 26);
-		CHECK_EQ_INT(r->match,
-			     RM_TYPE | RM_NAME | RM_NODE | RM_SIZE | RM_UUID | RM_REGION | RM_RANGE);
+		CHECK_EQ_INT(r->match, RM_TYPE | RM_NAME | RM_NODE | RM_SIZE | RM_UUID | RM_REGION |
+					       RM_RANGE);
 		CHECK_EQ_INT(r->type, DEV_DAX);
 		CHECK_STREQ(r->dev_name, "dax*.0");
 		CHECK_EQ_INT(r->node, 3);
@@ -386,8 +386,9 @@ static void test_every_key(void)
 		static const struct {
 			const char *name;
 			int prio;
-		} lv[] = { { "alert", LOG_ALERT },   { "crit", LOG_CRIT },     { "err", LOG_ERR },
-			   { "warning", LOG_WARNING }, { "notice", LOG_NOTICE }, { "info", LOG_INFO } };
+		} lv[] = { { "alert", LOG_ALERT },   { "crit", LOG_CRIT },
+			   { "err", LOG_ERR },	     { "warning", LOG_WARNING },
+			   { "notice", LOG_NOTICE }, { "info", LOG_INFO } };
 		char text[64];
 
 		for (size_t i = 0; i < ARRAY_SIZE(lv); i++) {
@@ -559,8 +560,9 @@ static void test_dropins(void)
 		char *e0 = expand("@F:3: [daemon] batch: \"5\" has no unit (write e.g. \"2s\" or "
 				  "\"250ms\"; units: ms, s, m)",
 				  tpath("main2.conf"));
-		char *e1 = expand("@F:4: [policy] online: \"maybe\" is not a boolean (use yes or no)",
-				  tpath("conf.d/c.conf"));
+		char *e1 =
+			expand("@F:4: [policy] online: \"maybe\" is not a boolean (use yes or no)",
+			       tpath("conf.d/c.conf"));
 
 		CHECK_STREQ(cfg.errors.v[0], e0);
 		CHECK_STREQ(cfg.errors.v[1], e1);
@@ -678,34 +680,34 @@ static void test_load_files(void)
 static void test_errors_structure(void)
 {
 	/* syntax: every problem is reported, each on its own line */
-	EXPECT_ERRORS("# header comment\n"
-		      "\n"
-		      "log_level = debug\n"
-		      "[daemon\n"
-		      "[daemon] extra\n"
-		      "just some words\n"
-		      "= 5\n"
-		      "bad key = 1\n"
-		      "key:colon = 1\n"
-		      "[foo]\n"
-		      "anything = goes\n"
-		      "[rule]\n"
-		      "[rule a/b]\n"
-		      "type = bogus\n"
-		      "[Daemon]\n",
-		      "@F:3: key 'log_level' outside of any section",
-		      "@F:4: missing ']' in section header",
-		      "@F:5: unexpected text after ']' in section header",
-		      "@F:6: expected \"key = value\", \"[section]\" or a comment",
-		      "@F:7: missing key name before '='",
-		      "@F:8: invalid key name \"bad key\"",
-		      "@F:9: invalid key name \"key:colon\"",
-		      "@F:10: unknown section [foo] (expected [daemon], [policy] or [rule NAME])",
-		      "@F:12: [rule]: missing rule name (write [rule NAME])",
-		      "@F:13: [rule a/b]: invalid rule name \"a/b\" (use letters, digits, '_', '.', '-')",
-		      "@F:14: [rule a/b] type: unknown device type \"bogus\" (known: boot, acpi-dimm, "
-		      "virtio-mem, dax, s390-standby, unknown)",
-		      "@F:15: unknown section [Daemon] (expected [daemon], [policy] or [rule NAME])");
+	EXPECT_ERRORS(
+		"# header comment\n"
+		"\n"
+		"log_level = debug\n"
+		"[daemon\n"
+		"[daemon] extra\n"
+		"just some words\n"
+		"= 5\n"
+		"bad key = 1\n"
+		"key:colon = 1\n"
+		"[foo]\n"
+		"anything = goes\n"
+		"[rule]\n"
+		"[rule a/b]\n"
+		"type = bogus\n"
+		"[Daemon]\n",
+		"@F:3: key 'log_level' outside of any section",
+		"@F:4: missing ']' in section header",
+		"@F:5: unexpected text after ']' in section header",
+		"@F:6: expected \"key = value\", \"[section]\" or a comment",
+		"@F:7: missing key name before '='", "@F:8: invalid key name \"bad key\"",
+		"@F:9: invalid key name \"key:colon\"",
+		"@F:10: unknown section [foo] (expected [daemon], [policy] or [rule NAME])",
+		"@F:12: [rule]: missing rule name (write [rule NAME])",
+		"@F:13: [rule a/b]: invalid rule name \"a/b\" (use letters, digits, '_', '.', '-')",
+		"@F:14: [rule a/b] type: unknown device type \"bogus\" (known: boot, acpi-dimm, "
+		"virtio-mem, dax, s390-standby, unknown)",
+		"@F:15: unknown section [Daemon] (expected [daemon], [policy] or [rule NAME])");
 
 	/* unknown keys, with a hint for capitals; duplicates in one file; empty values */
 	EXPECT_ERRORS("[daemon]\n"
@@ -732,28 +734,28 @@ static void test_errors_structure(void)
 		      "@F:8: [policy] movable_ratio: empty value",
 		      "@F:11: [daemon] log_level: already set at line 10 of this file",
 		      "@F:12: [daemon] state_file: empty value",
-		      "@F:15: [rule r] colour: unknown key",
-		      "@F:16: [rule r] zone: empty value",
+		      "@F:15: [rule r] colour: unknown key", "@F:16: [rule r] zone: empty value",
 		      "@F:17: [rule r] type: already set at line 14 of this file",
 		      "@F:18: [rule r] a_very_long_key_name_that_inih_would_truncate_0123456789: "
 		      "unknown key");
 
 	/* rules: duplicate in one file, no match key, name too long */
-	EXPECT_ERRORS("[rule a]\n"
-		      "type = dax\n"
-		      "\n"
-		      "[rule b]\n"
-		      "action = ignore\n"
-		      "[rule a]\n"
-		      "node = bad\n"
-		      "[rule "
-		      "n1234567890123456789012345678901234567890123456789012345678901234]\n"
-		      "node = 1\n",
-		      "@F:6: duplicate rule 'a', first defined at @F:1",
-		      "@F:7: [rule a] node: \"bad\" is not a NUMA node number (0..65535)",
-		      "@F:8: [rule n1234567890123456789012345678901234567890123456789012345678901234]: "
-		      "rule name is too long (at most 63 characters)",
-		      "@F:4: [rule b]: no match key (type, name, node, size, uuid, region or range)");
+	EXPECT_ERRORS(
+		"[rule a]\n"
+		"type = dax\n"
+		"\n"
+		"[rule b]\n"
+		"action = ignore\n"
+		"[rule a]\n"
+		"node = bad\n"
+		"[rule "
+		"n1234567890123456789012345678901234567890123456789012345678901234]\n"
+		"node = 1\n",
+		"@F:6: duplicate rule 'a', first defined at @F:1",
+		"@F:7: [rule a] node: \"bad\" is not a NUMA node number (0..65535)",
+		"@F:8: [rule n1234567890123456789012345678901234567890123456789012345678901234]: "
+		"rule name is too long (at most 63 characters)",
+		"@F:4: [rule b]: no match key (type, name, node, size, uuid, region or range)");
 
 	/* an overlong line and a NUL byte do not shift later line numbers */
 	{
@@ -790,48 +792,50 @@ static void test_errors_structure(void)
 
 static void test_errors_values(void)
 {
-	EXPECT_ERRORS("[daemon]\n"
-		      "log_level = INFO\n"
-		      "kernel_auto_online = offline\n"
-		      "state_file = run/state.json\n"
-		      "control_socket = /run/"
-		      "0123456789012345678901234567890123456789012345678901234567890123456789"
-		      "0123456789012345678901234567890123456789\n"
-		      "metrics_file = metrics\n"
-		      "node_wait = 2\n"
-		      "online_retries = 1001\n"
-		      "retry_backoff = fast\n"
-		      "offline_timeout = 1441m\n"
-		      "batch = 2h\n",
-		      "@F:2: [daemon] log_level: \"INFO\" is not one of: emerg, alert, crit, err, "
-		      "warning, notice, info, debug",
-		      "@F:3: [daemon] kernel_auto_online: \"offline\" is not one of: set-offline, warn, "
-		      "ignore",
-		      "@F:4: [daemon] state_file: \"run/state.json\" is not an absolute path",
-		      "@F:5: [daemon] control_socket: path is too long (at most 107 characters)",
-		      "@F:6: [daemon] metrics_file: \"metrics\" is not an absolute path",
-		      "@F:7: [daemon] node_wait: \"2\" has no unit (write e.g. \"2s\" or \"250ms\"; "
-		      "units: ms, s, m)",
-		      "@F:8: [daemon] online_retries: \"1001\" is out of range (0..1000)",
-		      "@F:9: [daemon] retry_backoff: \"fast\" is not a duration (e.g. \"250ms\", "
-		      "\"2s\", \"1m\")",
-		      "@F:10: [daemon] offline_timeout: \"1441m\" is too long (at most 24 hours)",
-		      "@F:11: [daemon] batch: \"2h\" is not a duration (e.g. \"250ms\", \"2s\", "
-		      "\"1m\")");
+	EXPECT_ERRORS(
+		"[daemon]\n"
+		"log_level = INFO\n"
+		"kernel_auto_online = offline\n"
+		"state_file = run/state.json\n"
+		"control_socket = /run/"
+		"0123456789012345678901234567890123456789012345678901234567890123456789"
+		"0123456789012345678901234567890123456789\n"
+		"metrics_file = metrics\n"
+		"node_wait = 2\n"
+		"online_retries = 1001\n"
+		"retry_backoff = fast\n"
+		"offline_timeout = 1441m\n"
+		"batch = 2h\n",
+		"@F:2: [daemon] log_level: \"INFO\" is not one of: emerg, alert, crit, err, "
+		"warning, notice, info, debug",
+		"@F:3: [daemon] kernel_auto_online: \"offline\" is not one of: set-offline, warn, "
+		"ignore",
+		"@F:4: [daemon] state_file: \"run/state.json\" is not an absolute path",
+		"@F:5: [daemon] control_socket: path is too long (at most 107 characters)",
+		"@F:6: [daemon] metrics_file: \"metrics\" is not an absolute path",
+		"@F:7: [daemon] node_wait: \"2\" has no unit (write e.g. \"2s\" or \"250ms\"; "
+		"units: ms, s, m)",
+		"@F:8: [daemon] online_retries: \"1001\" is out of range (0..1000)",
+		"@F:9: [daemon] retry_backoff: \"fast\" is not a duration (e.g. \"250ms\", "
+		"\"2s\", \"1m\")",
+		"@F:10: [daemon] offline_timeout: \"1441m\" is too long (at most 24 hours)",
+		"@F:11: [daemon] batch: \"2h\" is not a duration (e.g. \"250ms\", \"2s\", "
+		"\"1m\")");
 
-	EXPECT_ERRORS("[daemon]\n"
-		      "batch = 1s # settle\n"
-		      "node_wait = -1s\n"
-		      "offline_timeout = 99999999999999999999999ms\n"
-		      "online_retries = -1\n"
-		      "state_file = /ok\n",
-		      "@F:2: [daemon] batch: \"1s # settle\" is not a duration (e.g. \"250ms\", "
-		      "\"2s\", \"1m\")",
-		      "@F:3: [daemon] node_wait: \"-1s\" is not a duration (e.g. \"250ms\", \"2s\", "
-		      "\"1m\")",
-		      "@F:4: [daemon] offline_timeout: \"99999999999999999999999ms\" is too long (at "
-		      "most 24 hours)",
-		      "@F:5: [daemon] online_retries: \"-1\" is not a number");
+	EXPECT_ERRORS(
+		"[daemon]\n"
+		"batch = 1s # settle\n"
+		"node_wait = -1s\n"
+		"offline_timeout = 99999999999999999999999ms\n"
+		"online_retries = -1\n"
+		"state_file = /ok\n",
+		"@F:2: [daemon] batch: \"1s # settle\" is not a duration (e.g. \"250ms\", "
+		"\"2s\", \"1m\")",
+		"@F:3: [daemon] node_wait: \"-1s\" is not a duration (e.g. \"250ms\", \"2s\", "
+		"\"1m\")",
+		"@F:4: [daemon] offline_timeout: \"99999999999999999999999ms\" is too long (at "
+		"most 24 hours)",
+		"@F:5: [daemon] online_retries: \"-1\" is not a number");
 
 	EXPECT_ERRORS("\n[policy]\n"
 		      "online = perhaps\n"
@@ -872,77 +876,78 @@ static void test_errors_values(void)
 		      "@F:2: [policy] memmap_ram_max_percent: \"25%%\" is not a percentage");
 
 	/* rule match keys */
-	EXPECT_ERRORS("[rule m]\n"
-		      "type = DAX\n"
-		      "name = dax 0.0\n"
-		      "node = -1\n"
-		      "size = 12Q\n"
-		      "uuid = 0e6f3a43-1b2c-4d5e-8f90-aabbccddeef\n"
-		      "region = region 0\n"
-		      "range = 0x1000\n"
-		      "[rule m2]\n"
-		      "name = 0123456789012345678901234567890123456789012345678901234567890123\n"
-		      "node = 65536\n"
-		      "size = -\n"
-		      "uuid = 0e6f3a43-1b2c-4d5e-8f90-aabbccddeeffa\n"
-		      "region = 0123456789012345678901234567890123456789\n"
-		      "range = 0x2000-0x1000\n"
-		      "[rule m3]\n"
-		      "size = 4G-1G\n"
-		      "uuid = 0e6f3a43x1b2c-4d5e-8f90-aabbccddeeff\n"
-		      "range = 0x1000+0\n"
-		      "[rule m4]\n"
-		      "size = 1G-x\n"
-		      "uuid = ge6f3a43-1b2c-4d5e-8f90-aabbccddeeff\n"
-		      "range = 0xffffffffffffffff+2\n"
-		      "[rule m5]\n"
-		      "size = 1G - 2G x\n"
-		      "range = 0x1000-\n"
-		      "[rule m6]\n"
-		      "range = zz+1G\n"
-		      "size = 1 G\n", /* blanks before the unit are fine: m6 has a match key */
-		      "@F:2: [rule m] type: unknown device type \"DAX\" (known: boot, acpi-dimm, "
-		      "virtio-mem, dax, s390-standby, unknown)",
-		      "@F:3: [rule m] name: \"dax 0.0\" contains whitespace",
-		      "@F:4: [rule m] node: \"-1\" is not a NUMA node number (0..65535)",
-		      "@F:5: [rule m] size: \"12Q\" is not a size (e.g. \"16G\", \"128M\")",
-		      "@F:6: [rule m] uuid: \"0e6f3a43-1b2c-4d5e-8f90-aabbccddeef\" is not a UUID "
-		      "(8-4-4-4-12 hex digits)",
-		      "@F:7: [rule m] region: \"region 0\" contains whitespace",
-		      "@F:8: [rule m] range: \"0x1000\" is not an address range (START-END with "
-		      "inclusive END, or START+SIZE)",
-		      "@F:10: [rule m2] name: "
-		      "\"0123456789012345678901234567890123456789012345678901234567890123\" is too "
-		      "long (at most 63 characters)",
-		      "@F:11: [rule m2] node: \"65536\" is not a NUMA node number (0..65535)",
-		      "@F:12: [rule m2] size: \"-\" is not a size range (SIZE, MIN-MAX, MIN- or -MAX)",
-		      "@F:13: [rule m2] uuid: \"0e6f3a43-1b2c-4d5e-8f90-aabbccddeeffa\" is not a UUID "
-		      "(8-4-4-4-12 hex digits)",
-		      "@F:14: [rule m2] region: \"0123456789012345678901234567890123456789\" is too "
-		      "long (at most 31 characters)",
-		      "@F:15: [rule m2] range: \"0x2000-0x1000\": start is above end",
-		      "@F:17: [rule m3] size: \"4G-1G\": minimum is larger than maximum",
-		      "@F:18: [rule m3] uuid: \"0e6f3a43x1b2c-4d5e-8f90-aabbccddeeff\" is not a UUID "
-		      "(8-4-4-4-12 hex digits)",
-		      "@F:19: [rule m3] range: \"0x1000+0\": size is zero",
-		      "@F:21: [rule m4] size: \"1G-x\" is not a size range (SIZE, MIN-MAX, MIN- or "
-		      "-MAX)",
-		      "@F:22: [rule m4] uuid: \"ge6f3a43-1b2c-4d5e-8f90-aabbccddeeff\" is not a UUID "
-		      "(8-4-4-4-12 hex digits)",
-		      "@F:23: [rule m4] range: \"0xffffffffffffffff+2\" extends beyond the 64-bit "
-		      "address space",
-		      "@F:25: [rule m5] size: \"1G - 2G x\" is not a size range (SIZE, MIN-MAX, MIN- "
-		      "or -MAX)",
-		      "@F:26: [rule m5] range: \"0x1000-\" is not an address range (START-END with "
-		      "inclusive END, or START+SIZE)",
-		      "@F:28: [rule m6] range: \"zz+1G\" is not an address range (START-END with "
-		      "inclusive END, or START+SIZE)",
-		      /* every rule above lost its only match keys */
-		      "@F:1: [rule m]: no match key (type, name, node, size, uuid, region or range)",
-		      "@F:9: [rule m2]: no match key (type, name, node, size, uuid, region or range)",
-		      "@F:16: [rule m3]: no match key (type, name, node, size, uuid, region or range)",
-		      "@F:20: [rule m4]: no match key (type, name, node, size, uuid, region or range)",
-		      "@F:24: [rule m5]: no match key (type, name, node, size, uuid, region or range)");
+	EXPECT_ERRORS(
+		"[rule m]\n"
+		"type = DAX\n"
+		"name = dax 0.0\n"
+		"node = -1\n"
+		"size = 12Q\n"
+		"uuid = 0e6f3a43-1b2c-4d5e-8f90-aabbccddeef\n"
+		"region = region 0\n"
+		"range = 0x1000\n"
+		"[rule m2]\n"
+		"name = 0123456789012345678901234567890123456789012345678901234567890123\n"
+		"node = 65536\n"
+		"size = -\n"
+		"uuid = 0e6f3a43-1b2c-4d5e-8f90-aabbccddeeffa\n"
+		"region = 0123456789012345678901234567890123456789\n"
+		"range = 0x2000-0x1000\n"
+		"[rule m3]\n"
+		"size = 4G-1G\n"
+		"uuid = 0e6f3a43x1b2c-4d5e-8f90-aabbccddeeff\n"
+		"range = 0x1000+0\n"
+		"[rule m4]\n"
+		"size = 1G-x\n"
+		"uuid = ge6f3a43-1b2c-4d5e-8f90-aabbccddeeff\n"
+		"range = 0xffffffffffffffff+2\n"
+		"[rule m5]\n"
+		"size = 1G - 2G x\n"
+		"range = 0x1000-\n"
+		"[rule m6]\n"
+		"range = zz+1G\n"
+		"size = 1 G\n", /* blanks before the unit are fine: m6 has a match key */
+		"@F:2: [rule m] type: unknown device type \"DAX\" (known: boot, acpi-dimm, "
+		"virtio-mem, dax, s390-standby, unknown)",
+		"@F:3: [rule m] name: \"dax 0.0\" contains whitespace",
+		"@F:4: [rule m] node: \"-1\" is not a NUMA node number (0..65535)",
+		"@F:5: [rule m] size: \"12Q\" is not a size (e.g. \"16G\", \"128M\")",
+		"@F:6: [rule m] uuid: \"0e6f3a43-1b2c-4d5e-8f90-aabbccddeef\" is not a UUID "
+		"(8-4-4-4-12 hex digits)",
+		"@F:7: [rule m] region: \"region 0\" contains whitespace",
+		"@F:8: [rule m] range: \"0x1000\" is not an address range (START-END with "
+		"inclusive END, or START+SIZE)",
+		"@F:10: [rule m2] name: "
+		"\"0123456789012345678901234567890123456789012345678901234567890123\" is too "
+		"long (at most 63 characters)",
+		"@F:11: [rule m2] node: \"65536\" is not a NUMA node number (0..65535)",
+		"@F:12: [rule m2] size: \"-\" is not a size range (SIZE, MIN-MAX, MIN- or -MAX)",
+		"@F:13: [rule m2] uuid: \"0e6f3a43-1b2c-4d5e-8f90-aabbccddeeffa\" is not a UUID "
+		"(8-4-4-4-12 hex digits)",
+		"@F:14: [rule m2] region: \"0123456789012345678901234567890123456789\" is too "
+		"long (at most 31 characters)",
+		"@F:15: [rule m2] range: \"0x2000-0x1000\": start is above end",
+		"@F:17: [rule m3] size: \"4G-1G\": minimum is larger than maximum",
+		"@F:18: [rule m3] uuid: \"0e6f3a43x1b2c-4d5e-8f90-aabbccddeeff\" is not a UUID "
+		"(8-4-4-4-12 hex digits)",
+		"@F:19: [rule m3] range: \"0x1000+0\": size is zero",
+		"@F:21: [rule m4] size: \"1G-x\" is not a size range (SIZE, MIN-MAX, MIN- or "
+		"-MAX)",
+		"@F:22: [rule m4] uuid: \"ge6f3a43-1b2c-4d5e-8f90-aabbccddeeff\" is not a UUID "
+		"(8-4-4-4-12 hex digits)",
+		"@F:23: [rule m4] range: \"0xffffffffffffffff+2\" extends beyond the 64-bit "
+		"address space",
+		"@F:25: [rule m5] size: \"1G - 2G x\" is not a size range (SIZE, MIN-MAX, MIN- "
+		"or -MAX)",
+		"@F:26: [rule m5] range: \"0x1000-\" is not an address range (START-END with "
+		"inclusive END, or START+SIZE)",
+		"@F:28: [rule m6] range: \"zz+1G\" is not an address range (START-END with "
+		"inclusive END, or START+SIZE)",
+		/* every rule above lost its only match keys */
+		"@F:1: [rule m]: no match key (type, name, node, size, uuid, region or range)",
+		"@F:9: [rule m2]: no match key (type, name, node, size, uuid, region or range)",
+		"@F:16: [rule m3]: no match key (type, name, node, size, uuid, region or range)",
+		"@F:20: [rule m4]: no match key (type, name, node, size, uuid, region or range)",
+		"@F:24: [rule m5]: no match key (type, name, node, size, uuid, region or range)");
 
 	/* rule action keys */
 	EXPECT_ERRORS("[rule act]\n"
@@ -967,37 +972,38 @@ static void test_errors_values(void)
 static void test_validate(void)
 {
 	/* identical match sets */
-	EXPECT_ERRORS("[rule a]\n"
-		      "type = dax\n"
-		      "node = 1\n"
-		      "zone = movable\n"
-		      "[rule b]\n"
-		      "node = 1\n"
-		      "type = dax\n"
-		      "zone = kernel\n"
-		      "[rule c]\n"
-		      "type = dax\n"
-		      "node = 2\n"
-		      "[rule d]\n"
-		      "type = dax\n"
-		      "[rule e]\n"
-		      "uuid = 0E6F3A43-1B2C-4D5E-8F90-AABBCCDDEEFF\n"
-		      "[rule f]\n"
-		      "uuid = 0e6f3a43-1b2c-4d5e-8f90-aabbccddeeff\n"
-		      "[rule g]\n"
-		      "range = 0x1000-0x1fff\n"
-		      "[rule h]\n"
-		      "range = 0x1000+4K\n"
-		      "[rule i]\n"
-		      "size = 1G-\n"
-		      "[rule j]\n"
-		      "size = 1G-1T\n",
-		      "@F:5: rules 'a' (@F:1) and 'b' (@F:5) match the same devices; make one more "
-		      "specific",
-		      "@F:16: rules 'e' (@F:14) and 'f' (@F:16) match the same devices; make one more "
-		      "specific",
-		      "@F:20: rules 'g' (@F:18) and 'h' (@F:20) match the same devices; make one more "
-		      "specific");
+	EXPECT_ERRORS(
+		"[rule a]\n"
+		"type = dax\n"
+		"node = 1\n"
+		"zone = movable\n"
+		"[rule b]\n"
+		"node = 1\n"
+		"type = dax\n"
+		"zone = kernel\n"
+		"[rule c]\n"
+		"type = dax\n"
+		"node = 2\n"
+		"[rule d]\n"
+		"type = dax\n"
+		"[rule e]\n"
+		"uuid = 0E6F3A43-1B2C-4D5E-8F90-AABBCCDDEEFF\n"
+		"[rule f]\n"
+		"uuid = 0e6f3a43-1b2c-4d5e-8f90-aabbccddeeff\n"
+		"[rule g]\n"
+		"range = 0x1000-0x1fff\n"
+		"[rule h]\n"
+		"range = 0x1000+4K\n"
+		"[rule i]\n"
+		"size = 1G-\n"
+		"[rule j]\n"
+		"size = 1G-1T\n",
+		"@F:5: rules 'a' (@F:1) and 'b' (@F:5) match the same devices; make one more "
+		"specific",
+		"@F:16: rules 'e' (@F:14) and 'f' (@F:16) match the same devices; make one more "
+		"specific",
+		"@F:20: rules 'g' (@F:18) and 'h' (@F:20) match the same devices; make one more "
+		"specific");
 
 	/* same keys, different values, or different key sets: fine */
 	EXPECT_OK("[rule a]\nname = dax0.*\n"
@@ -1009,16 +1015,17 @@ static void test_validate(void)
 		  "[rule g]\nregion = region1\ntype = dax\n"
 		  "[rule h]\ntype = virtio-mem\n");
 
-	EXPECT_ERRORS("[rule big]\n"
-		      "type = dax\n"
-		      "hugepages = 1G\n"
-		      "memmap = on-memory\n"
-		      "[rule dimm]\n"
-		      "type = acpi-dimm\n"
-		      "dax_mode = system-ram\n",
-		      "@F:1: [rule big]: hugepages = 1G needs the memmap in RAM, but memmap = "
-		      "on-memory",
-		      "@F:5: [rule dimm]: dax_mode only applies to dax devices, not type acpi-dimm");
+	EXPECT_ERRORS(
+		"[rule big]\n"
+		"type = dax\n"
+		"hugepages = 1G\n"
+		"memmap = on-memory\n"
+		"[rule dimm]\n"
+		"type = acpi-dimm\n"
+		"dax_mode = system-ram\n",
+		"@F:1: [rule big]: hugepages = 1G needs the memmap in RAM, but memmap = "
+		"on-memory",
+		"@F:5: [rule dimm]: dax_mode only applies to dax devices, not type acpi-dimm");
 
 	/* rules overridden from a drop-in are compared after merging */
 	{
@@ -1037,9 +1044,10 @@ static void test_validate(void)
 		CHECK_EQ_INT(r, -EINVAL);
 		CHECK_EQ_INT(cfg.errors.n, 1);
 		if (cfg.errors.n == 1) {
-			char *e = expand("@F:4: rules 'a' (@F:1) and 'b' (@F:4) match the same devices; "
-					 "make one more specific",
-					 tpath("val.conf"));
+			char *e = expand(
+				"@F:4: rules 'a' (@F:1) and 'b' (@F:4) match the same devices; "
+				"make one more specific",
+				tpath("val.conf"));
 
 			CHECK_STREQ(cfg.errors.v[0], e);
 			free(e);
