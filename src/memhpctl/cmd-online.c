@@ -6,66 +6,60 @@
  * block down, bounding each block by --timeout.  Exit 0 when every block
  * ended in the requested state, 64 when some did, 1 when none did.
  */
-#include "actions.h"
 #include "memhpctl.h"
-#include "policy.h"
+#include "ops.h"
 #include "render.h"
 #include "target.h"
 
-struct tally {
-	unsigned ok, failed;
+struct out {
+	const struct ctl *c;
 	json_object *results;
 };
 
-static void report(const struct ctl *c, struct tally *t, const struct mem_block *b,
-		   const char *op, const struct action_result *res)
+static void report(void *data, const struct mem_block *b, const char *op,
+		   const struct action_result *res)
 {
+	struct out *o = data;
 	bool ok = res->outcome != OUTCOME_FAILED && res->outcome != OUTCOME_MISMATCH;
 
-	if (ok)
-		t->ok++;
-	else
-		t->failed++;
-	if (c->json) {
-		json_object *o = json_object_new_object();
+	if (o->c->json) {
+		json_object *j = json_object_new_object();
 
-		json_object_object_add(o, "block", json_object_new_string(b->name));
-		json_object_object_add(o, "op", json_object_new_string(op));
-		json_object_object_add(o, "outcome",
+		json_object_object_add(j, "block", json_object_new_string(b->name));
+		json_object_object_add(j, "op", json_object_new_string(op));
+		json_object_object_add(j, "outcome",
 				       json_object_new_string(action_outcome_name(res->outcome)));
-		json_object_object_add(o, "zone", res->zone != ZONE_ID_NONE ?
+		json_object_object_add(j, "zone", res->zone != ZONE_ID_NONE ?
 							  json_object_new_string(zone_name(res->zone)) :
 							  NULL);
-		json_object_object_add(o, "attempts", json_object_new_int((int)res->attempts));
-		json_object_object_add(o, "message", json_object_new_string(res->msg));
-		json_object_array_add(t->results, o);
+		json_object_object_add(j, "attempts", json_object_new_int((int)res->attempts));
+		json_object_object_add(j, "message", json_object_new_string(res->msg));
+		json_object_array_add(o->results, j);
 	} else if (!ok) {
 		fprintf(stderr, "memhpctl: %s %s: %s\n", op, b->name, res->msg);
-	} else if (c->verbose || res->outcome != OUTCOME_DONE) {
+	} else if (o->c->verbose || res->outcome != OUTCOME_DONE) {
 		printf("%s: %s%s%s\n", b->name, action_outcome_name(res->outcome),
 		       res->zone != ZONE_ID_NONE ? " " : "",
 		       res->zone != ZONE_ID_NONE ? zone_name(res->zone) : "");
 	}
 }
 
-static int finish(const struct ctl *c, struct tally *t, const char *op)
+static int finish(struct out *o, const struct ops_tally *t, const char *op)
 {
-	int ret = !t->failed ? EXIT_SUCCESS : t->ok ? EXIT_PARTIAL : EXIT_FAILURE;
+	if (o->c->json) {
+		json_object *j = json_object_new_object();
 
-	if (c->json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "op", json_object_new_string(op));
-		json_object_object_add(o, "succeeded", json_object_new_int((int)t->ok));
-		json_object_object_add(o, "failed", json_object_new_int((int)t->failed));
-		json_object_object_add(o, "results", t->results);
-		t->results = NULL; /* owned by o now */
-		ctl_print_json(o);
-		json_object_put(o);
+		json_object_object_add(j, "op", json_object_new_string(op));
+		json_object_object_add(j, "succeeded", json_object_new_int((int)t->ok));
+		json_object_object_add(j, "failed", json_object_new_int((int)t->failed));
+		json_object_object_add(j, "results", o->results);
+		o->results = NULL; /* owned by j now */
+		ctl_print_json(j);
+		json_object_put(j);
 	} else {
 		printf("%s: %u block(s) done, %u failed\n", op, t->ok, t->failed);
 	}
-	return ret;
+	return ops_exit_code(t);
 }
 
 static int resolve(const struct ctl *c, const struct machine *m, struct target *t)
@@ -92,38 +86,19 @@ static int resolve(const struct ctl *c, const struct machine *m, struct target *
 	return 0;
 }
 
-/* The zone the policy wants for block bi, ZC_UNSET for the kernel default. */
-static enum zone_choice policy_zone(const struct config *cfg, const struct machine *m, size_t bi)
-{
-	const struct mem_block *b = &m->blocks[bi];
-	const struct mem_device *d;
-	enum zone_choice z = ZC_UNSET;
-	struct decision dec;
-
-	if (b->device < 0)
-		return ZC_UNSET;
-	d = &m->devices[b->device];
-	decision_init(&dec);
-	if (policy_decide(cfg, m, d, &dec) == 0) {
-		for (size_t i = 0; i < d->nblocks && i < dec.nblocks; i++)
-			if (d->blocks[i] == bi && dec.block_zone)
-				z = dec.block_zone[i];
-		if (z == ZC_UNSET)
-			z = dec.zone;
-	}
-	decision_free(&dec);
-	return z;
-}
-
 int cmd_online(struct ctl *c)
 {
 	_cleanup_sysroot_ struct sysroot *sr = NULL;
 	_cleanup_machine_ struct machine *m = NULL;
-	struct tally tally = { .results = json_object_new_array() };
+	struct out o = { .c = c, .results = json_object_new_array() };
+	struct ops_tally tally = { 0 };
+	enum zone_choice zone = ZC_UNSET;
 	struct config cfg;
 	struct target t;
 	int r;
 
+	if (c->zone)
+		zone = streq(c->zone, "movable") ? ZC_MOVABLE : ZC_KERNEL;
 	r = ctl_scan(c, &sr, &m);
 	if (r)
 		goto out_json;
@@ -133,35 +108,13 @@ int cmd_online(struct ctl *c)
 	r = resolve(c, m, &t);
 	if (r)
 		goto out_cfg;
-
-	for (size_t i = 0; i < t.nblocks; i++) {
-		struct mem_block *b = &m->blocks[t.blocks[i]];
-		struct action_opts o = { .retries = cfg.online_retries,
-					 .backoff_ms = cfg.retry_backoff_ms,
-					 .timeout_ms = c->timeout_ms };
-		struct action_result res = { 0 };
-		enum zone_choice z;
-
-		if (c->zone)
-			z = streq(c->zone, "movable") ? ZC_MOVABLE : ZC_KERNEL;
-		else
-			z = policy_zone(&cfg, m, t.blocks[i]);
-		r = action_online_block(sr, b, z, &o, &res);
-		if (r < 0) {
-			res.outcome = OUTCOME_FAILED;
-			res.err = r;
-			snprintf(res.msg, sizeof(res.msg), "%s", strerror(-r));
-		}
-		report(c, &tally, b, "online", &res);
-		/* later blocks' zone choices depend on what is online now */
-		machine_recount(m);
-	}
-	r = finish(c, &tally, "online");
+	r = ops_online(sr, &cfg, m, t.blocks, t.nblocks, zone, c->timeout_ms, report, &o, &tally);
+	r = r < 0 ? EXIT_FAILURE : finish(&o, &tally, "online");
 	target_free(&t);
 out_cfg:
 	config_free(&cfg);
 out_json:
-	json_object_put(tally.results);
+	json_object_put(o.results);
 	return r;
 }
 
@@ -169,7 +122,8 @@ int cmd_offline(struct ctl *c)
 {
 	_cleanup_sysroot_ struct sysroot *sr = NULL;
 	_cleanup_machine_ struct machine *m = NULL;
-	struct tally tally = { .results = json_object_new_array() };
+	struct out o = { .c = c, .results = json_object_new_array() };
+	struct ops_tally tally = { 0 };
 	struct target t;
 	int r;
 
@@ -184,26 +138,10 @@ int cmd_offline(struct ctl *c)
 	r = resolve(c, m, &t);
 	if (r)
 		goto out_json;
-
-	/* highest block first: ZONE_MOVABLE sits at the top and frees from there */
-	for (size_t i = t.nblocks; i-- > 0;) {
-		struct mem_block *b = &m->blocks[t.blocks[i]];
-		struct action_opts o = { .retries = 1000,
-					 .backoff_ms = 50,
-					 .timeout_ms = c->timeout_ms };
-		struct action_result res = { 0 };
-
-		r = action_offline_block(sr, b, &o, &res);
-		if (r < 0) {
-			res.outcome = OUTCOME_FAILED;
-			res.err = r;
-			snprintf(res.msg, sizeof(res.msg), "%s", strerror(-r));
-		}
-		report(c, &tally, b, "offline", &res);
-	}
-	r = finish(c, &tally, "offline");
+	r = ops_offline(sr, m, t.blocks, t.nblocks, c->timeout_ms, report, &o, &tally);
+	r = r < 0 ? EXIT_FAILURE : finish(&o, &tally, "offline");
 	target_free(&t);
 out_json:
-	json_object_put(tally.results);
+	json_object_put(o.results);
 	return r;
 }
