@@ -22,6 +22,7 @@
  * lines, whose splitting, stripping and inline ';' comments it does for us.
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,6 +36,7 @@
 #define MAX_RETRIES 1000
 #define MAX_MOVABLE_RATIO 100000
 #define MAX_NODE 65535
+#define MAX_FILE_BYTES (1024 * 1024)
 /* inih's name buffer; longer keys would be truncated before the handler sees them */
 #define KEY_MAX 49
 
@@ -152,8 +154,9 @@ struct file_ctx {
 	FILE *f;
 	const char *path;
 	int lineno;
-	char *buf;
-	size_t bufsize;
+	char line[256]; /* the start of the current line; longer lines are errors */
+	size_t bytes; /* read so far */
+	bool stop;
 	int read_error;
 
 	enum section_kind sec;
@@ -960,62 +963,81 @@ static const char *lex_line(struct file_ctx *c, char *line)
 static char *ini_reader_cb(char *str, int num, void *stream)
 {
 	struct file_ctx *c = stream;
-	const char *out;
-	ssize_t len;
+	size_t len = 0, total = 0;
+	bool nul = false;
+	int ch = EOF;
 
-	if (num < 2)
+	if (num < 2 || c->stop)
 		return NULL;
 	errno = 0;
-	len = getline(&c->buf, &c->bufsize, c->f);
-	if (len < 0) {
+	/* bounded: a line may be arbitrarily long (or /dev/zero), we keep only its start */
+	while ((ch = getc(c->f)) != EOF) {
+		if (++c->bytes > MAX_FILE_BYTES) {
+			c->stop = true;
+			c->read_error = -EFBIG;
+			return NULL;
+		}
+		if (ch == '\n')
+			break;
+		if (ch == '\0')
+			nul = true;
+		if (len < sizeof(c->line) - 1)
+			c->line[len++] = (char)ch;
+		total++;
+	}
+	if (ch == EOF) {
 		if (ferror(c->f)) {
 			c->lineno++;
 			c->read_error = errno ? -errno : -EIO;
+			return NULL;
 		}
-		return NULL;
+		if (!total)
+			return NULL;
 	}
+	c->line[len] = '\0';
 	c->lineno++;
-	if (len > 0 && c->buf[len - 1] == '\n')
-		c->buf[--len] = '\0';
-	if (len > 0 && c->buf[len - 1] == '\r')
-		c->buf[--len] = '\0';
-	if (strlen(c->buf) != (size_t)len) {
+	if (total == len && len && c->line[len - 1] == '\r') {
+		c->line[--len] = '\0';
+		total--;
+	}
+	str[0] = '\0';
+	if (nul) {
 		line_err(c, "line contains a NUL byte");
-		str[0] = '\0';
 		return str;
 	}
-	if (c->lineno == 1 && startswith(c->buf, "\xef\xbb\xbf")) {
+	if (c->lineno == 1 && startswith(c->line, "\xef\xbb\xbf")) {
 		/* UTF-8 byte order mark */
-		memmove(c->buf, c->buf + 3, (size_t)len - 2);
+		memmove(c->line, c->line + 3, len - 2);
 		len -= 3;
+		total -= 3;
 	}
-	if (len > num - 1) {
+	if (total > (size_t)num - 1) {
 		/* what we hand to inih must fit its line buffer */
 		line_err(c, "line is too long (more than %d characters)", num - 1);
-		str[0] = '\0';
 		return str;
 	}
-	out = lex_line(c, c->buf);
-	strscpy_safe(str, out, (size_t)num);
+	strscpy_safe(str, lex_line(c, c->line), (size_t)num);
 	return str;
 }
 
 static int load_one(struct loader *ld, const char *path, bool missing_ok)
 {
 	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_close_ int fd = -1;
 	struct file_ctx c = { .ld = ld, .path = path, .rule_idx = -1 };
 	struct stat st;
 	int r;
 
-	f = fopen(path, "re");
-	if (!f) {
+	/* O_NONBLOCK: a FIFO must not hang us; it is rejected below */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
 		r = -errno;
 		if (r == -ENOENT && missing_ok)
 			return 0;
 		ld_err(ld, "%s: cannot open: %s", path, strerror(-r));
 		return r;
 	}
-	if (fstat(fileno(f), &st) < 0) {
+	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		ld_err(ld, "%s: cannot stat: %s", path, strerror(-r));
 		return r;
@@ -1024,6 +1046,18 @@ static int load_one(struct loader *ld, const char *path, bool missing_ok)
 		ld_err(ld, "%s: is a directory", path);
 		return -EISDIR;
 	}
+	/* character devices: a drop-in linked to /dev/null is an empty file */
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		ld_err(ld, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		r = -errno;
+		ld_err(ld, "%s: cannot open: %s", path, strerror(-r));
+		return r;
+	}
+	TAKE_FD(fd);
 	if (strv_push(&ld->cfg->files, path) < 0)
 		ld->oom = true;
 
@@ -1034,10 +1068,14 @@ static int load_one(struct loader *ld, const char *path, bool missing_ok)
 		/* The lexer should have caught everything inih objects to. */
 		ld_err(ld, "%s:%d: syntax error", path, r);
 	}
-	free(c.buf);
 	for (size_t i = 0; i < c.nseen; i++)
 		free(c.seen[i].id);
 	free(c.seen);
+	if (c.read_error == -EFBIG) {
+		ld_err(ld, "%s: larger than %d bytes; not a configuration file", path,
+		       MAX_FILE_BYTES);
+		return c.read_error;
+	}
 	if (c.read_error) {
 		ld_err(ld, "%s:%d: read error: %s", path, c.lineno, strerror(-c.read_error));
 		return c.read_error;

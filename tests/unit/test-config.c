@@ -1056,6 +1056,129 @@ static void test_validate(void)
 	}
 }
 
+/*
+ * Write a copy of the shipped file with "#key = value" lines (and with
+ * with_rules also "#[rule ...]" headers and their keys) uncommented, and load it.
+ */
+static void check_uncommented(const char *src, bool with_rules)
+{
+	FILE *in = fopen(src, "re"), *out = fopen(tpath("uncommented.conf"), "we");
+	char dst[512], line[512];
+	char *f2[] = { dst };
+	bool in_rule = false;
+	unsigned keys = 0, rule_keys = 0;
+	struct config cfg;
+	int r;
+
+	snprintf(dst, sizeof(dst), "%s", tpath("uncommented.conf"));
+	CHECK(in && out);
+	if (!in || !out) {
+		if (in)
+			fclose(in);
+		if (out)
+			fclose(out);
+		return;
+	}
+	while (fgets(line, sizeof(line), in)) {
+		if (line[0] == '[') {
+			in_rule = false;
+			fputs(line, out);
+		} else if (startswith(line, "#[rule ")) {
+			in_rule = true;
+			if (with_rules)
+				fputs(line + 1, out);
+		} else if (line[0] == '#' && line[1] != ' ' && line[1] != '#' && line[1] != '\n' &&
+			   strchr(line, '=')) {
+			if (in_rule) {
+				rule_keys++;
+				if (with_rules)
+					fputs(line + 1, out);
+			} else {
+				keys++;
+				fputs(line + 1, out);
+			}
+		}
+	}
+	fclose(in);
+	CHECK(fclose(out) == 0);
+	/* 10 [daemon] keys + 12 [policy] keys, and some example rule keys */
+	CHECK_EQ_INT(keys, 22);
+	CHECK(rule_keys >= 4);
+
+	config_init(&cfg);
+	r = config_load_files(&cfg, f2, 1);
+	CHECK_EQ_INT(r, 0);
+	r = config_validate(&cfg);
+	CHECK_EQ_INT(r, 0);
+	dump_errors(&cfg);
+	if (!with_rules) {
+		check_is_default(&cfg, __LINE__);
+	} else {
+		/* the example rules, and nothing else changed */
+		CHECK_EQ_INT(cfg.nrules, 2);
+		cfg.nrules = 0;
+		check_is_default(&cfg, __LINE__);
+		cfg.nrules = 2;
+	}
+	config_free(&cfg);
+}
+
+/* Files that are not plain text files must not crash, hang or eat memory. */
+static void test_special_files(void)
+{
+	struct config cfg;
+	char d[512];
+	int r;
+
+	snprintf(d, sizeof(d), "%s", tpath("special.d"));
+	CHECK(mkdir(d, 0755) == 0);
+	CHECK(mkfifo(tpath("special.d/fifo.conf"), 0644) == 0);
+	CHECK(symlink("/dev/null", tpath("special.d/masked.conf")) == 0);
+	CHECK(symlink("/dev/zero", tpath("special.d/zero.conf")) == 0);
+	/* no newline at the end of the last line */
+	write_file("special.d/nonl.conf", "[policy]\nmovable_ratio = 42");
+
+	config_init(&cfg);
+	r = config_load(&cfg, NULL, d);
+	CHECK_EQ_INT(r, -EINVAL);
+	CHECK_EQ_INT(cfg.movable_ratio, 42);
+	CHECK_EQ_INT(cfg.errors.n, 2);
+	if (cfg.errors.n == 2) {
+		char *e0 = expand("@F/fifo.conf: not a regular file", d);
+		char *e1 = expand(
+			"@F/zero.conf: larger than 1048576 bytes; not a configuration file", d);
+
+		CHECK_STREQ(cfg.errors.v[0], e0);
+		CHECK_STREQ(cfg.errors.v[1], e1);
+		free(e0);
+		free(e1);
+	}
+	/* fifo.conf is rejected before reading; masked, nonl and zero were opened */
+	CHECK_EQ_INT(cfg.files.n, 3);
+	config_free(&cfg);
+
+	/* a very long line is one error and does not shift later line numbers */
+	{
+		size_t n = 100000;
+		char *text = malloc(n + 64);
+
+		CHECK(text != NULL);
+		if (!text)
+			return;
+		strcpy(text, "[daemon]\nstate_file = /");
+		memset(text + strlen(text), 'x', n);
+		strcpy(text + strlen("[daemon]\nstate_file = /") + n, "\nbatch = 1\n");
+		check_errors(
+			__LINE__, text,
+			(const char *const[]){
+				"@F:2: line is too long (more than 199 characters)",
+				"@F:3: [daemon] batch: \"1\" has no unit (write e.g. \"2s\" or "
+				"\"250ms\"; units: ms, s, m)",
+				NULL });
+		free(text);
+	}
+}
+
 /* The shipped example must load cleanly and mean exactly the built-in defaults. */
 static void test_shipped_conf(void)
 {
@@ -1076,49 +1199,11 @@ static void test_shipped_conf(void)
 
 	/*
 	 * Uncommenting every "#key = default" line must also give the defaults
-	 * (the file documents the real defaults, and every key it lists exists).
+	 * (the file documents the real defaults, and every key it lists exists);
+	 * uncommenting the example rules too must give valid rules.
 	 */
-	{
-		FILE *in = fopen(files[0], "re"), *out = fopen(tpath("uncommented.conf"), "we");
-		char line[512];
-		bool in_rule = false;
-		unsigned keys = 0;
-		char *f2[] = { (char *)tpath("uncommented.conf") };
-
-		CHECK(in && out);
-		if (!in || !out) {
-			if (in)
-				fclose(in);
-			if (out)
-				fclose(out);
-			return;
-		}
-		while (fgets(line, sizeof(line), in)) {
-			/* "[section]" and "#key = value" lines; the example rules stay comments */
-			if (line[0] == '[') {
-				in_rule = startswith(line, "[rule");
-				fputs(line, out);
-			} else if (line[0] == '#' && line[1] != ' ' && line[1] != '#' &&
-				   line[1] != '\n' && strchr(line, '=')) {
-				if (!in_rule) {
-					fputs(line + 1, out);
-					keys++;
-				}
-			} else if (startswith(line, "#[")) {
-				in_rule = startswith(line, "#[rule");
-			}
-		}
-		fclose(in);
-		CHECK(fclose(out) == 0);
-		/* 10 [daemon] keys + 12 [policy] keys */
-		CHECK_EQ_INT(keys, 22);
-		config_init(&cfg);
-		r = config_load_files(&cfg, f2, 1);
-		CHECK_EQ_INT(r, 0);
-		dump_errors(&cfg);
-		check_is_default(&cfg, __LINE__);
-		config_free(&cfg);
-	}
+	check_uncommented(files[0], false);
+	check_uncommented(files[0], true);
 }
 
 static int rm_rf(const char *path)
@@ -1143,6 +1228,7 @@ int main(void)
 	test_errors_structure();
 	test_errors_values();
 	test_validate();
+	test_special_files();
 	test_shipped_conf();
 	if (!check_failures)
 		rm_rf(tmpdir);
