@@ -963,7 +963,7 @@ static const char *lex_line(struct file_ctx *c, char *line)
 static char *ini_reader_cb(char *str, int num, void *stream)
 {
 	struct file_ctx *c = stream;
-	size_t len = 0, total = 0;
+	size_t len = 0, total = 0, max;
 	bool nul = false;
 	int ch = EOF;
 
@@ -1011,9 +1011,10 @@ static char *ini_reader_cb(char *str, int num, void *stream)
 		len -= 3;
 		total -= 3;
 	}
-	if (total > (size_t)num - 1) {
-		/* what we hand to inih must fit its line buffer */
-		line_err(c, "line is too long (more than %d characters)", num - 1);
+	/* what we hand to inih must fit its line buffer (INI_MAX_LINE) and ours */
+	max = (size_t)num - 1 < sizeof(c->line) - 1 ? (size_t)num - 1 : sizeof(c->line) - 1;
+	if (total > max) {
+		line_err(c, "line is too long (more than %zu characters)", max);
 		return str;
 	}
 	strscpy_safe(str, lex_line(c, c->line), (size_t)num);
