@@ -196,6 +196,13 @@ static inline void machine_freep(struct machine **m)
 
 /* Re-read one block's attributes in place (daemon, after an event or an action). */
 int machine_refresh_block(struct sysroot *sr, struct machine *m, struct mem_block *b);
+/*
+ * Incremental update for the daemon: re-read only the listed blocks (adding
+ * new ones, dropping vanished ones), then refresh the small machine-wide
+ * inputs (nodes, zoneinfo, iomem, dax) and regroup devices in memory.  I/O
+ * is proportional to the blocks named, not to the size of the tree.
+ */
+int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, size_t n);
 /* Recompute device/node sums after blocks changed. */
 void machine_recount(struct machine *m);
 

@@ -27,12 +27,14 @@ struct ops_tally {
 enum zone_choice ops_policy_zone(const struct config *cfg, const struct machine *m, size_t bi);
 
 /*
- * blocks: indices into m->blocks, ascending.  zone ZC_UNSET = the policy's
- * choice per block.  Returns 0 (results in tally) or -errno.
+ * blocks: indices into m->blocks, ascending.  zones: the zone per block
+ * (a decision already taken, e.g. by the daemon), or NULL to use `zone` for
+ * all, where ZC_UNSET = ask the policy per block.  Returns 0 (results in
+ * tally) or -errno.
  */
 int ops_online(struct sysroot *sr, const struct config *cfg, struct machine *m,
-	       const size_t *blocks, size_t n, enum zone_choice zone, unsigned timeout_ms,
-	       ops_report_fn report, void *data, struct ops_tally *tally);
+	       const size_t *blocks, size_t n, const enum zone_choice *zones, enum zone_choice zone,
+	       unsigned timeout_ms, ops_report_fn report, void *data, struct ops_tally *tally);
 /* Offline from the highest block down; virtio-mem blocks are refused (the driver owns them). */
 int ops_offline(struct sysroot *sr, struct machine *m, const size_t *blocks, size_t n,
 		unsigned timeout_ms, ops_report_fn report, void *data, struct ops_tally *tally);

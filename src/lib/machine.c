@@ -540,6 +540,85 @@ void machine_recount(struct machine *m)
 	}
 }
 
+static void reset_derived(struct machine *m)
+{
+	for (size_t i = 0; i < m->ndevices; i++)
+		free(m->devices[i].blocks);
+	free(m->devices);
+	m->devices = NULL;
+	m->ndevices = 0;
+	for (size_t i = 0; i < m->ndax; i++)
+		free(m->dax[i].mappings);
+	free(m->dax);
+	m->dax = NULL;
+	m->ndax = 0;
+	free(m->nodes);
+	m->nodes = NULL;
+	m->nnodes = 0;
+	iomem_free(&m->iomem);
+	memset(&m->iomem, 0, sizeof(m->iomem));
+	free(m->errors);
+	m->errors = NULL;
+	m->nerrors = 0;
+}
+
+/* Everything derived from the blocks plus the small machine-wide files. */
+static int scan_rest(struct sysroot *sr, struct machine *m)
+{
+	int r;
+
+	r = scan_nodes(sr, m);
+	if (r < 0)
+		return r;
+	scan_iomem(sr, m);
+	r = machine_scan_dax(sr, m);
+	if (r < 0)
+		return r;
+	r = machine_group_devices(m);
+	if (r < 0)
+		return r;
+	machine_infer_memmap(m);
+	machine_recount(m);
+	return 0;
+}
+
+int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, size_t n)
+{
+	size_t cap = m->nblocks;
+
+	reset_derived(m);
+	read_params(sr, m);
+	for (size_t i = 0; i < n; i++) {
+		struct mem_block *b = machine_block_by_index(m, idx[i]);
+		size_t pos;
+
+		if (b) {
+			if (read_block(sr, m, b) == -ENOENT) {
+				/* removed: close the gap */
+				pos = b - m->blocks;
+				memmove(b, b + 1, (m->nblocks - pos - 1) * sizeof(*b));
+				m->nblocks--;
+			}
+			continue;
+		}
+		if (grow_array((void **)&m->blocks, &cap, m->nblocks + 1, sizeof(*m->blocks)) < 0)
+			return -ENOMEM;
+		for (pos = m->nblocks; pos > 0 && m->blocks[pos - 1].index > idx[i]; pos--)
+			;
+		memmove(&m->blocks[pos + 1], &m->blocks[pos], (m->nblocks - pos) * sizeof(*b));
+		b = &m->blocks[pos];
+		memset(b, 0, sizeof(*b));
+		b->index = idx[i];
+		snprintf(b->name, sizeof(b->name), "memory%" PRIu64, idx[i]);
+		if (read_block(sr, m, b) == -ENOENT) {
+			memmove(b, b + 1, (m->nblocks - pos) * sizeof(*b));
+			continue;
+		}
+		m->nblocks++;
+	}
+	return scan_rest(sr, m);
+}
+
 int machine_scan(struct sysroot *sr, struct machine **out)
 {
 	_cleanup_machine_ struct machine *m = NULL;
@@ -579,18 +658,9 @@ int machine_scan(struct sysroot *sr, struct machine **out)
 		*out = TAKE_PTR(m);
 		return r;
 	}
-	r = scan_nodes(sr, m);
+	r = scan_rest(sr, m);
 	if (r < 0)
 		return r;
-	scan_iomem(sr, m);
-	r = machine_scan_dax(sr, m);
-	if (r < 0)
-		return r;
-	r = machine_group_devices(m);
-	if (r < 0)
-		return r;
-	machine_infer_memmap(m);
-	machine_recount(m);
 	*out = TAKE_PTR(m);
 	return 0;
 }
@@ -599,16 +669,8 @@ void machine_free(struct machine *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->ndevices; i++)
-		free(m->devices[i].blocks);
-	for (size_t i = 0; i < m->ndax; i++)
-		free(m->dax[i].mappings);
-	free(m->devices);
-	free(m->dax);
+	reset_derived(m);
 	free(m->blocks);
-	free(m->nodes);
-	free(m->errors);
-	iomem_free(&m->iomem);
 	free(m);
 }
 

@@ -45,8 +45,8 @@ static void failed(struct action_result *res, int err, const char *msg)
 }
 
 int ops_online(struct sysroot *sr, const struct config *cfg, struct machine *m,
-	       const size_t *blocks, size_t n, enum zone_choice zone, unsigned timeout_ms,
-	       ops_report_fn report, void *data, struct ops_tally *tally)
+	       const size_t *blocks, size_t n, const enum zone_choice *zones, enum zone_choice zone,
+	       unsigned timeout_ms, ops_report_fn report, void *data, struct ops_tally *tally)
 {
 	struct action_opts o = { .retries = cfg->online_retries,
 				 .backoff_ms = cfg->retry_backoff_ms,
@@ -55,8 +55,13 @@ int ops_online(struct sysroot *sr, const struct config *cfg, struct machine *m,
 	for (size_t i = 0; i < n; i++) {
 		struct mem_block *b = &m->blocks[blocks[i]];
 		struct action_result res = { 0 };
-		enum zone_choice z = zone != ZC_UNSET ? zone : ops_policy_zone(cfg, m, blocks[i]);
+		enum zone_choice z;
 		int r;
+
+		if (zones)
+			z = zones[i];
+		else
+			z = zone != ZC_UNSET ? zone : ops_policy_zone(cfg, m, blocks[i]);
 
 		r = action_online_block(sr, b, z, &o, &res);
 		if (r < 0)
@@ -64,8 +69,9 @@ int ops_online(struct sysroot *sr, const struct config *cfg, struct machine *m,
 		count(tally, &res);
 		if (report)
 			report(data, b, "online", &res);
-		/* the next block's zone depends on what is online now (ratio guard) */
-		machine_recount(m);
+		/* the next block's policy zone depends on what is online now (ratio guard) */
+		if (!zones)
+			machine_recount(m);
 	}
 	return 0;
 }

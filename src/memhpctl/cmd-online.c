@@ -108,7 +108,8 @@ int cmd_online(struct ctl *c)
 	r = resolve(c, m, &t);
 	if (r)
 		goto out_cfg;
-	r = ops_online(sr, &cfg, m, t.blocks, t.nblocks, zone, c->timeout_ms, report, &o, &tally);
+	r = ops_online(sr, &cfg, m, t.blocks, t.nblocks, NULL, zone, c->timeout_ms, report, &o,
+		       &tally);
 	r = r < 0 ? EXIT_FAILURE : finish(&o, &tally, "online");
 	target_free(&t);
 out_cfg:
