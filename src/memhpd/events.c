@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * udev events in, batches out.
+ *
+ * A 64 GiB DIMM is 512 "add" events, a 1 TiB CXL device 8192.  Deciding per
+ * event would decide per block and re-read the tree each time; instead every
+ * event only notes what changed, and a settle timer (batch, default 200 ms,
+ * extended while events keep coming, at most 10x) hands the whole set to the
+ * engine, which groups blocks into devices before deciding.
+ *
+ * If the netlink socket overflows (ENOBUFS) events were lost; we cannot know
+ * which, so the next batch is a full rescan.
+ */
+#include <inttypes.h>
+#include <libudev.h>
+
+#include "memhpd.h"
+
+/* As systemd-udevd's own monitor: big enough for a 1 TiB add storm. */
+#define MONITOR_RCVBUF (128u << 20)
+#define BATCH_MAX_FACTOR 10
+
+static int on_batch(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+	int r;
+
+	d->batch_started = 0;
+	d->st.cnt.batches++;
+	r = engine_process(d);
+	if (r < 0)
+		log_err("processing events failed: %s", strerror(-r));
+	return 0;
+}
+
+static void arm_batch(struct daemon *d)
+{
+	uint64_t now, deadline, limit;
+	int r;
+
+	sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+	if (!d->batch_started)
+		d->batch_started = now;
+	deadline = now + (uint64_t)d->cfg.batch_ms * 1000;
+	limit = d->batch_started + (uint64_t)d->cfg.batch_ms * 1000 * BATCH_MAX_FACTOR;
+	if (deadline > limit)
+		deadline = limit;
+
+	if (d->batch_src) {
+		sd_event_source_set_time(d->batch_src, deadline);
+		sd_event_source_set_enabled(d->batch_src, SD_EVENT_ONESHOT);
+		return;
+	}
+	r = sd_event_add_time(d->ev, &d->batch_src, CLOCK_MONOTONIC, deadline, 0, on_batch, d);
+	if (r < 0) {
+		/* no timer: process right away rather than lose the work */
+		log_err("cannot arm the batch timer: %s", strerror(-r));
+		engine_process(d);
+	}
+}
+
+void events_mark_block(struct daemon *d, uint64_t index)
+{
+	for (size_t i = d->ndirty; i-- > 0;)
+		if (d->dirty_blocks[i] == index)
+			goto arm;
+	if (grow_array((void **)&d->dirty_blocks, &d->dirty_cap, d->ndirty + 1,
+		       sizeof(*d->dirty_blocks)) < 0) {
+		d->rescan = true; /* cannot remember it: look at everything instead */
+		goto arm;
+	}
+	d->dirty_blocks[d->ndirty++] = index;
+arm:
+	arm_batch(d);
+}
+
+void events_mark_dax(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->dirty_dax.n; i++)
+		if (streq(d->dirty_dax.v[i], name))
+			goto arm;
+	if (strv_push(&d->dirty_dax, name) < 0)
+		d->rescan = true;
+arm:
+	arm_batch(d);
+}
+
+void events_mark_rescan(struct daemon *d)
+{
+	d->rescan = true;
+	arm_batch(d);
+}
+
+static void handle_device(struct daemon *d, struct udev_device *dev)
+{
+	const char *subsystem = udev_device_get_subsystem(dev);
+	const char *action = udev_device_get_action(dev);
+	const char *sysname = udev_device_get_sysname(dev);
+	uint64_t index;
+
+	if (!subsystem || !sysname)
+		return;
+	d->st.cnt.events++;
+	log_debug("uevent %s %s/%s", action ? action : "?", subsystem, sysname);
+	if (streq(subsystem, "memory")) {
+		if (parse_block_name(sysname, &index) == 0)
+			events_mark_block(d, index);
+	} else if (streq(subsystem, "dax")) {
+		if (startswith(sysname, "dax"))
+			events_mark_dax(d, sysname);
+	} else if (streq(subsystem, "nd")) {
+		/* a namespace changed mode: its dax device shows up under "dax" too,
+		 * but uuid/region matching needs a fresh look at the dax list */
+		events_mark_dax(d, "*");
+	}
+}
+
+static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	for (unsigned n = 0; n < 4096; n++) {
+		struct udev_device *dev;
+
+		errno = 0;
+		dev = udev_monitor_receive_device(d->mon);
+		if (!dev) {
+			if (errno == ENOBUFS) {
+				d->st.cnt.enobufs++;
+				log_warn("uevent queue overflowed (ENOBUFS): events were lost, "
+					 "rescanning everything");
+				events_mark_rescan(d);
+				continue;
+			}
+			break; /* EAGAIN: drained */
+		}
+		handle_device(d, dev);
+		udev_device_unref(dev);
+	}
+	return 0;
+}
+
+int events_start(struct daemon *d)
+{
+	static const char *const subsystems[] = { "memory", "dax", "nd" };
+	int r;
+
+	d->udev = udev_new();
+	if (!d->udev)
+		return -errno ? -errno : -ENOMEM;
+	d->mon = udev_monitor_new_from_netlink(d->udev, "udev");
+	if (!d->mon)
+		return -errno ? -errno : -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(subsystems); i++) {
+		r = udev_monitor_filter_add_match_subsystem_devtype(d->mon, subsystems[i], NULL);
+		if (r < 0)
+			return r;
+	}
+	/* failure only means the default size: still correct thanks to the ENOBUFS rescan */
+	r = udev_monitor_set_receive_buffer_size(d->mon, MONITOR_RCVBUF);
+	if (r < 0)
+		log_debug("cannot enlarge the uevent buffer: %s", strerror(-r));
+	r = udev_monitor_enable_receiving(d->mon);
+	if (r < 0)
+		return r;
+	return sd_event_add_io(d->ev, &d->mon_src, udev_monitor_get_fd(d->mon), EPOLLIN,
+			       on_monitor, d);
+}
+
+void events_stop(struct daemon *d)
+{
+	d->mon_src = sd_event_source_disable_unref(d->mon_src);
+	d->batch_src = sd_event_source_disable_unref(d->batch_src);
+	if (d->mon)
+		udev_monitor_unref(d->mon);
+	if (d->udev)
+		udev_unref(d->udev);
+	d->mon = NULL;
+	d->udev = NULL;
+	free(d->dirty_blocks);
+	d->dirty_blocks = NULL;
+	d->ndirty = d->dirty_cap = 0;
+	strv_clear(&d->dirty_dax);
+}
