@@ -95,6 +95,16 @@ json_object *state_to_json(const struct state *st);
 /* ---- metrics.c ---- */
 /* Write the OpenMetrics/Prometheus textfile atomically; "" path = off (returns 0). */
 int metrics_write(const char *path, const struct machine *m, const struct state *st);
+/* The text metrics_write writes, with "now" as the update timestamp; NULL on ENOMEM. */
+char *metrics_render(const struct machine *m, const struct state *st, uint64_t now);
+
+/* ---- atomic_file.c ---- */
+/*
+ * Replace path with data: "<path>.tmp.XXXXXX" in the same directory (parents
+ * created 0755 if missing), mode 0644, fsync, rename, fsync the directory.
+ * Returns 0 or -errno; the temporary file never survives a failure.
+ */
+int write_file_atomic(const char *path, const char *data, size_t len);
 
 /* ---- the daemon ---- */
 struct daemon {
