@@ -267,6 +267,7 @@ int control_call(const char *path, const char *request, char **reply, unsigned t
 	_cleanup_free_ char *buf = NULL;
 	size_t rlen, off, len = 0, cap = 0;
 	uint64_t deadline = now_ms() + timeout_ms;
+	bool reset = false;
 	int r;
 
 	*reply = NULL;
@@ -309,6 +310,9 @@ int control_call(const char *path, const char *request, char **reply, unsigned t
 		}
 		if (errno == EINTR)
 			continue;
+		/* the daemon may have answered (and closed) already: read its reply */
+		if (errno == EPIPE || errno == ECONNRESET)
+			break;
 		if (errno != EAGAIN)
 			return -errno;
 		r = wait_fd(fd, POLLOUT, deadline);
@@ -340,6 +344,15 @@ int control_call(const char *path, const char *request, char **reply, unsigned t
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			/*
+			 * A peer that closes with our input unread resets the
+			 * connection; the error is reported once, ahead of the
+			 * reply it may have queued: look once more.
+			 */
+			if (errno == ECONNRESET && !reset) {
+				reset = true;
+				continue;
+			}
 			if (errno != EAGAIN)
 				return -errno;
 			r = wait_fd(fd, POLLIN, deadline);

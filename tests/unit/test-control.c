@@ -210,7 +210,7 @@ static void test_names(void)
 
 /* ---- client against toy servers ---- */
 
-enum server_mode { SRV_ECHO, SRV_SILENT, SRV_HANGUP, SRV_HUGE, SRV_SPLIT };
+enum server_mode { SRV_ECHO, SRV_SILENT, SRV_HANGUP, SRV_HUGE, SRV_SPLIT, SRV_RESET };
 
 static char sockpath[108];
 
@@ -256,6 +256,13 @@ static pid_t serve(enum server_mode mode)
 		}
 		if (write(cfd, buf, len - 1) < 0 || write(cfd, "}\n", 2) != 2)
 			_exit(3);
+		pause();
+	} else if (mode == SRV_RESET) {
+		/* answer without reading, then close on the unread request: a reset */
+		if (write(cfd, "{\"ok\":false,\"error\":\"busy\"}\n", 28) != 28)
+			_exit(3);
+		usleep(100000);
+		close(cfd);
 		pause();
 	} else if (mode == SRV_SILENT) {
 		pause();
@@ -303,6 +310,16 @@ static void test_client(void)
 	r = control_call(sockpath, "{\"cmd\":\"list\"}", &reply, 2000);
 	CHECK_EQ_INT(r, 0);
 	CHECK(reply && streq(reply, "{\"got\":{\"cmd\":\"list\"}}"), "reply %s",
+	      reply ? reply : "(null)");
+	free(reply);
+	reply = NULL;
+	reap(pid);
+
+	/* the reply queued before the reset still reaches the caller */
+	pid = serve(SRV_RESET);
+	r = control_call(sockpath, "{\"cmd\":\"status\"}", &reply, 2000);
+	CHECK_EQ_INT(r, 0);
+	CHECK(reply && streq(reply, "{\"ok\":false,\"error\":\"busy\"}"), "reply %s",
 	      reply ? reply : "(null)");
 	free(reply);
 	reply = NULL;
