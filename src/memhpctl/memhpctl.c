@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 
+#include "control.h"
 #include "memhpctl.h"
 #include "render.h"
 
@@ -87,6 +88,8 @@ static void usage(FILE *f)
 	      "  offline TARGET [--timeout S]\n"
 	      "                          change block state (highest block first when offlining)\n"
 	      "  check-config [FILE...]  validate configuration files\n"
+	      "  status                  what the running memhpd did, per device\n"
+	      "  reload                  make memhpd re-read its configuration (root)\n"
 	      "\n"
 	      "TARGET: memoryN, memoryA-memoryB, 0xSTART-0xEND, a device id or a dax name.\n"
 	      "\n"
@@ -94,6 +97,8 @@ static void usage(FILE *f)
 	      "  -r, --sysroot DIR       use DIR instead of / for /sys and /proc\n"
 	      "  -c, --config FILE       configuration file (default " MEMHPD_CONF_DEFAULT ")\n"
 	      "      --config-dir DIR    drop-in directory (default " MEMHPD_CONF_DIR_DEFAULT ")\n"
+	      "      --socket PATH       memhpd's control socket (default: control_socket\n"
+	      "                          of the configuration, " CONTROL_SOCKET_DEFAULT ")\n"
 	      "  -J, --json              JSON output\n"
 	      "  -v, --verbose           show scan warnings\n"
 	      "  -h, --help              this text\n"
@@ -111,6 +116,7 @@ enum {
 	OPT_DAX,
 	OPT_ZONE,
 	OPT_TIMEOUT,
+	OPT_SOCKET,
 };
 
 static const struct {
@@ -120,6 +126,8 @@ static const struct {
 	{ "list", cmd_list },	  { "explain", cmd_explain },
 	{ "online", cmd_online }, { "offline", cmd_offline },
 	{ "check-config", cmd_check_config },
+	{ "status", cmd_status },
+	{ "reload", cmd_reload },
 };
 
 int main(int argc, char **argv)
@@ -138,6 +146,7 @@ int main(int argc, char **argv)
 		{ "dax", no_argument, NULL, OPT_DAX },
 		{ "zone", required_argument, NULL, OPT_ZONE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{}
 	};
 	struct ctl c = { .timeout_ms = 30000 };
@@ -154,6 +163,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CONFIG_DIR:
 			c.config_dir = optarg;
+			break;
+		case OPT_SOCKET:
+			c.socket = optarg;
 			break;
 		case 'J':
 			c.json = true;

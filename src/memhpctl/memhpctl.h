@@ -17,6 +17,7 @@ struct ctl {
 	const char *sysroot;
 	const char *config;     /* NULL: default path */
 	const char *config_dir; /* NULL: default drop-in dir */
+	const char *socket;     /* status/reload: NULL = config's control_socket */
 	bool json;
 	int verbose;
 	/* list */
@@ -42,6 +43,8 @@ int cmd_explain(struct ctl *c);
 int cmd_online(struct ctl *c);
 int cmd_offline(struct ctl *c);
 int cmd_check_config(struct ctl *c);
+int cmd_status(struct ctl *c);
+int cmd_reload(struct ctl *c);
 
 /* A plain text table: columns sized to their widest cell. */
 struct table;
