@@ -115,10 +115,19 @@ static void print_status(json_object *st)
 	}
 	if (json_object_object_get_ex(st, "counters", &cnt) &&
 	    json_object_is_type(cnt, json_type_object)) {
-		printf("counters:");
+		int col = printf("counters:");
+
 		json_object_object_foreach(cnt, key, v)
 		{
-			printf("%s %s=%" PRIu64, first ? "" : ",", key, json_object_get_uint64(v));
+			char item[96];
+			int n = snprintf(item, sizeof(item), "%s=%" PRIu64, key,
+					 json_object_get_uint64(v));
+
+			if (!first && col + n + 2 > 100)
+				col = printf(",\n ") - 2;
+			else if (!first)
+				col += printf(",");
+			col += printf(" %s", item);
 			first = false;
 		}
 		printf("\n");
