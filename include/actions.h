@@ -14,10 +14,17 @@
 
 struct sysroot;
 
+/*
+ * EBUSY/EAGAIN from the kernel are retried: at most retries + 1 writes, sleeping
+ * backoff_ms, 2 * backoff_ms, ... (capped at 1 s) in between.  timeout_ms, if
+ * non-zero, additionally bounds the time from the first write: no sleep reaches
+ * past it and no write starts after it.  Whichever bound is hit first ends the
+ * retries.  One write itself may block as long as the kernel takes.
+ */
 struct action_opts {
 	unsigned retries;          /* EBUSY/EAGAIN retries */
 	unsigned backoff_ms;       /* first backoff, doubled up to 1 s */
-	unsigned timeout_ms;       /* overall bound for one block (offline) */
+	unsigned timeout_ms;       /* overall bound for one block, 0 = none */
 };
 
 enum action_outcome {
@@ -37,12 +44,34 @@ struct action_result {
 	char msg[160];        /* short human explanation */
 };
 
-/* zone ZC_UNSET = plain "online" (kernel default zone). */
+/*
+ * Online or offline one block (b->name) and verify state and valid_zones
+ * afterwards; b->state, b->zone, b->valid_zones and b->zone_default are
+ * updated from what was read.  zone ZC_UNSET = plain "online" (kernel default
+ * zone), ZC_MOVABLE = "online_movable", ZC_KERNEL = "online_kernel".
+ *
+ * Return value: 0 whenever an outcome was determined, including
+ * OUTCOME_FAILED (kernel refused, or the block's attributes could not be read:
+ * err has the -errno, msg names the attribute) -- always check res->outcome.
+ * Negative -errno only when no action was tried at all (-EINVAL: NULL
+ * argument, bad block name or zone choice).
+ *
+ * Onlining a block that is already online gives OUTCOME_ALREADY with res->zone
+ * set; a caller that expected it offline counts that as a conflict.  A write
+ * refused with EINVAL after which the block is in the requested state is
+ * OUTCOME_BY_OTHER (someone else raced us), not a failure.  OUTCOME_MISMATCH:
+ * the write succeeded but the block is not online/offline afterwards, or (for
+ * ZC_MOVABLE/ZC_KERNEL) landed in a zone of the wrong kind.
+ */
 int action_online_block(struct sysroot *sr, struct mem_block *b, enum zone_choice zone,
 			const struct action_opts *o, struct action_result *res);
 int action_offline_block(struct sysroot *sr, struct mem_block *b, const struct action_opts *o,
 			 struct action_result *res);
-/* Write auto_online_blocks (kernel_auto_online = set-offline). */
+/*
+ * Write auto_online_blocks (kernel_auto_online = set-offline) and read it back.
+ * 0, -EINVAL for a value the kernel does not know (nothing is written), the
+ * kernel's -errno, or -EIO if the value read back differs.
+ */
 int action_set_auto_online(struct sysroot *sr, const char *value);
 
 #endif
