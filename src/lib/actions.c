@@ -61,8 +61,8 @@ static void res_init(struct action_result *res)
 	res->zone = ZONE_ID_NONE;
 }
 
-static void __printf(3, 4) res_set(struct action_result *res, enum action_outcome o,
-				   const char *fmt, ...)
+static void __printf(3, 4)
+	res_set(struct action_result *res, enum action_outcome o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -75,7 +75,7 @@ static void __printf(3, 4) res_set(struct action_result *res, enum action_outcom
 /* What one read of a block's state and valid_zones showed. */
 struct block_view {
 	enum block_state state;
-	unsigned zones;     /* valid_zones mask */
+	unsigned zones; /* valid_zones mask */
 	enum zone_id first; /* first listed zone */
 	char raw_state[32];
 	char raw_zones[64];
@@ -239,8 +239,8 @@ int action_online_block(struct sysroot *sr, struct mem_block *b, enum zone_choic
 	}
 	if (r < 0) {
 		if (res->attempts > 1)
-			res_set(res, OUTCOME_FAILED, "%s: %s after %u attempts", verb,
-				strerror(-r), res->attempts);
+			res_set(res, OUTCOME_FAILED, "%s: %s after %u attempts", verb, strerror(-r),
+				res->attempts);
 		else
 			res_set(res, OUTCOME_FAILED, "%s: %s", verb, strerror(-r));
 		return 0;
@@ -316,8 +316,8 @@ int action_offline_block(struct sysroot *sr, struct mem_block *b, const struct a
 	if (r < 0) {
 		res->zone = b->zone;
 		if (res->attempts > 1)
-			res_set(res, OUTCOME_FAILED, "offline: %s after %u attempts",
-				strerror(-r), res->attempts);
+			res_set(res, OUTCOME_FAILED, "offline: %s after %u attempts", strerror(-r),
+				res->attempts);
 		else
 			res_set(res, OUTCOME_FAILED, "offline: %s", strerror(-r));
 		return 0;

@@ -111,8 +111,10 @@ static void fk_init(void)
 	if (!env || !*env)
 		return;
 	if (env[0] != '/' || !realpath(env, root) || strcmp(root, "/") == 0) {
-		fprintf(stderr, "fakekernel: MEMHP_FAKE_ROOT=%s ignored (not an absolute "
-				"directory other than /), passing everything through\n", env);
+		fprintf(stderr,
+			"fakekernel: MEMHP_FAKE_ROOT=%s ignored (not an absolute "
+			"directory other than /), passing everything through\n",
+			env);
 		return;
 	}
 	rootlen = strlen(root);
@@ -269,8 +271,8 @@ static bool pick_zone(const char *how, const char *zones, char *out, size_t size
 	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		if (!strcmp(tok, "none"))
 			continue;
-		if ((!strcmp(how, "online")) || (!strcmp(how, "online_movable") &&
-						  !strcmp(tok, "Movable")) ||
+		if ((!strcmp(how, "online")) ||
+		    (!strcmp(how, "online_movable") && !strcmp(tok, "Movable")) ||
 		    (!strcmp(how, "online_kernel") && is_kernel_zone(tok))) {
 			snprintf(out, size, "%s", tok);
 			return true;
@@ -325,8 +327,8 @@ static int rule_state(const char *dir, const char *v)
 	if (fk_readf(dir, "valid_zones", zones, sizeof(zones)) < 0)
 		zones[0] = '\0';
 
-	online = !strcmp(v, "online") || !strcmp(v, "online_movable") ||
-		 !strcmp(v, "online_kernel");
+	online =
+		!strcmp(v, "online") || !strcmp(v, "online_movable") || !strcmp(v, "online_kernel");
 	if (!online && strcmp(v, "offline") != 0)
 		return EINVAL;
 	if (!strcmp(state, online ? "online" : "offline"))
@@ -361,13 +363,22 @@ static int rule_state(const char *dir, const char *v)
 static int kstrtobool(const char *s, bool *out)
 {
 	switch (s[0]) {
-	case 'y': case 'Y': case 't': case 'T': case '1':
+	case 'y':
+	case 'Y':
+	case 't':
+	case 'T':
+	case '1':
 		*out = true;
 		return 0;
-	case 'n': case 'N': case 'f': case 'F': case '0':
+	case 'n':
+	case 'N':
+	case 'f':
+	case 'F':
+	case '0':
 		*out = false;
 		return 0;
-	case 'o': case 'O':
+	case 'o':
+	case 'O':
 		if (s[1] == 'n' || s[1] == 'N') {
 			*out = true;
 			return 0;
@@ -389,8 +400,7 @@ static int rule_dax_memmap(const char *dir, const char *v)
 
 	if (kstrtobool(v, &val) < 0)
 		return EINVAL;
-	if (val && fk_read(SYSFS_HOTPLUG_PARAM, param, sizeof(param)) >= 0 &&
-	    !strcmp(param, "N"))
+	if (val && fk_read(SYSFS_HOTPLUG_PARAM, param, sizeof(param)) >= 0 && !strcmp(param, "N"))
 		return EOPNOTSUPP;
 	if (fk_readf(dir, "memmap_on_memory", cur, sizeof(cur)) >= 0)
 		kstrtobool(cur, &curval);

@@ -366,9 +366,9 @@ static void test_offline(struct sysroot *sr)
 	CHECK_EQ_INT(res.attempts, 3);
 	CHECK_EQ_INT(b.valid_zones, ZONE_BIT(ZONE_ID_MOVABLE));
 	CHECK_STREQ(block_get("memory12", "online"), "0\n");
-	CHECK_STREQ(log_get(), MEM "memory12/state offline EBUSY\n" MEM
-				   "memory12/state offline EBUSY\n" MEM
-				   "memory12/state offline OK\n");
+	CHECK_STREQ(log_get(),
+		    MEM "memory12/state offline EBUSY\n" MEM "memory12/state offline EBUSY\n" MEM
+			"memory12/state offline OK\n");
 
 	/* "online:N" in .fake_busy does not affect offline */
 	block("memory17", "online\n", "Movable\n");
@@ -477,8 +477,7 @@ static void test_dax(struct sysroot *sr)
 	CHECK_EQ_INT(sysroot_write_attr(sr, "sys/bus/dax/devices/dax0.0/memmap_on_memory", "1"),
 		     -EBUSY);
 	CHECK_STREQ(get("sys/bus/dax/devices/dax0.0/memmap_on_memory"), "0\n");
-	CHECK_EQ_INT(sysroot_write_attr(sr, "sys/bus/dax/devices/dax0.0/memmap_on_memory", "0"),
-		     0);
+	CHECK_EQ_INT(sysroot_write_attr(sr, "sys/bus/dax/devices/dax0.0/memmap_on_memory", "0"), 0);
 	/* device_dax: stored */
 	CHECK_EQ_INT(sysroot_write_attr(sr, "sys/bus/dax/devices/dax1.0/memmap_on_memory", "y\n"),
 		     0);
@@ -489,8 +488,7 @@ static void test_dax(struct sysroot *sr)
 	put("sys/module/memory_hotplug/parameters/memmap_on_memory", "N\n");
 	CHECK_EQ_INT(sysroot_write_attr(sr, "sys/bus/dax/devices/dax1.0/memmap_on_memory", "1"),
 		     -EOPNOTSUPP);
-	CHECK_EQ_INT(sysroot_write_attr(sr, "sys/bus/dax/devices/dax1.0/memmap_on_memory", "0"),
-		     0);
+	CHECK_EQ_INT(sysroot_write_attr(sr, "sys/bus/dax/devices/dax1.0/memmap_on_memory", "0"), 0);
 	CHECK_STREQ(get("sys/bus/dax/devices/dax1.0/memmap_on_memory"), "0\n");
 	CHECK_STREQ(log_get(), "sys/bus/dax/devices/dax0.0/memmap_on_memory 1 EBUSY\n"
 			       "sys/bus/dax/devices/dax0.0/memmap_on_memory 0 OK\n"
