@@ -8,8 +8,9 @@
         fixture's ground truth (FIXTURE/fixture.json).
 
     check-fixture.py memhpctl FIXTURE MEMHPCTL_JSON LSMEM_ALL_JSON
-        memhpctl list --blocks --json agrees with lsmem on every block's
-        state, zone and node, and reports the blocks the fixture broke.
+        memhpctl list --json agrees with lsmem on every block's state, zone
+        and node, with the fixture on each block's memmap placement and the
+        type of device that added it, and reports the blocks the fixture broke.
 
 Prints one line per mismatch and exits 1 if there was any.
 """
@@ -99,6 +100,7 @@ def check_memhpctl(fixture, ctl_path, all_path):
     cblocks = {b.get("index"): b for b in ctl.get("blocks", [])}
     if len(cblocks) != len(man["blocks"]):
         bad("memhpctl lists %d blocks, the fixture has %d" % (len(cblocks), len(man["blocks"])))
+    dev_types = {d.get("id"): d.get("type") for d in ctl.get("devices", [])}
     errpaths = " ".join(str(e.get("path", "")) for e in ctl.get("errors", []))
     for b in man["blocks"]:
         name = b["name"]
@@ -120,6 +122,17 @@ def check_memhpctl(fixture, ctl_path, all_path):
             continue
         if c.get("error"):
             bad("%s: memhpctl reports an error on a sound block: %s" % (name, c["error"]))
+        # where the memmap lives and what added the block: the fixture knows
+        if c.get("memmap") != b["memmap"]:
+            bad("%s: memmap memhpctl %s, fixture %s (%s)" %
+                (name, c.get("memmap"), b["memmap"], b["memmap_evidence"]))
+        if c.get("memmap_bytes") != b["memmap_bytes"]:
+            bad("%s: memmap_bytes memhpctl %s, fixture %s" %
+                (name, c.get("memmap_bytes"), b["memmap_bytes"]))
+        dtype = dev_types.get(c.get("device"))
+        if dtype != b["device_type"]:
+            bad("%s: belongs to a %s device per memhpctl (%s), fixture: %s (%s)" %
+                (name, dtype, c.get("device"), b["device_type"], b["device"]))
         if r is None:
             continue
         if c.get("state") != r["state"]:
@@ -136,6 +149,36 @@ def check_memhpctl(fixture, ctl_path, all_path):
             vz = c.get("valid_zones") or []
             if "/".join(vz) != r["zones"]:
                 bad("%s: valid_zones memhpctl %s, lsmem %s" % (name, vz, r["zones"]))
+    # device and node sums must add up from the blocks (fixture ground truth)
+    mby = {b["index"]: b for b in man["blocks"]}
+    for d in ctl.get("devices", []):
+        mine = [mby[i] for i, c in cblocks.items() if c.get("device") == d.get("id") and i in mby]
+        on = sum(b["memmap_bytes"] for b in mine if b["memmap"] == "on-memory")
+        ram = sum(b["memmap_bytes"] for b in mine if b["memmap"] == "ram")
+        if (d.get("memmap_on_device_bytes"), d.get("memmap_in_ram_bytes")) != (on, ram):
+            bad("device %s: memmap on device/in RAM %s/%s, its blocks say %d/%d" %
+                (d.get("id"), d.get("memmap_on_device_bytes"), d.get("memmap_in_ram_bytes"),
+                 on, ram))
+        if d.get("blocks") != len(mine):
+            bad("device %s: %s blocks, %d blocks name it" % (d.get("id"), d.get("blocks"),
+                                                             len(mine)))
+    for n in ctl.get("nodes", []):
+        # blocks whose node link is broken belong to no node; blocks whose state
+        # cannot be read count neither as online nor as offline
+        mine = [b for b in man["blocks"] if b["node"] == n.get("node") and
+                not (b["error"] or "").startswith("node link")]
+        on = sum(b["memmap_bytes"] for b in mine if b["memmap"] == "on-memory")
+        ram = sum(b["memmap_bytes"] for b in mine if b["memmap"] == "ram")
+        if (n.get("memmap_on_device_bytes"), n.get("memmap_in_ram_bytes")) != (on, ram):
+            bad("node %s: memmap on device/in RAM %s/%s, fixture %d/%d" %
+                (n.get("node"), n.get("memmap_on_device_bytes"), n.get("memmap_in_ram_bytes"),
+                 on, ram))
+        known = [b for b in mine if not b["error"] or b["error"].startswith("node link")]
+        mov = sum(b["size"] for b in known if b["state"] == "online" and b["zone"] == "Movable")
+        off = sum(b["size"] for b in known if b["state"] == "offline")
+        if (n.get("movable_bytes"), n.get("offline_bytes")) != (mov, off):
+            bad("node %s: movable/offline bytes %s/%s, fixture %d/%d" %
+                (n.get("node"), n.get("movable_bytes"), n.get("offline_bytes"), mov, off))
     for cidx in cblocks:
         if cidx not in {b["index"] for b in man["blocks"]}:
             bad("memhpctl lists block %s the fixture does not have" % cidx)
