@@ -83,6 +83,23 @@ struct rule {
 	enum dax_mode dax_mode;
 };
 
+/* [standby]: s390 standby memory (see standby.h, standby_policy.h) */
+struct standby_config {
+	bool enabled;              /* opt-in */
+	uint64_t floor;            /* bytes of online memory to keep at least, 0 = none */
+	uint64_t ceiling;          /* bytes of online memory never to exceed, 0 = none */
+	uint64_t step;             /* bytes per grow/shrink action */
+	enum memmap_choice memmap; /* for increments memhpd configures */
+	enum zone_choice zone;     /* ZC_UNSET: [policy] zone.s390-standby */
+	unsigned pressure_threshold; /* PSI memory "some" avg10 in hundredths of a percent, 0 = off */
+	unsigned grow_window_ms;   /* pressure above threshold this long: grow */
+	unsigned shrink_idle_ms;   /* pressure below threshold / 2 this long: shrink */
+	unsigned min_interval_ms;  /* at most one action per interval */
+	unsigned scan_interval_ms; /* the firmware kobjects emit no uevents: rescan */
+	char file[256];            /* where [standby] was last set, for validation messages */
+	int line;
+};
+
 struct config {
 	/* [daemon] */
 	int log_level; /* syslog priority, LOG_INFO default */
@@ -112,6 +129,8 @@ struct config {
 	struct strv files;
 	/* "file:line: message" for every problem; non-empty means invalid */
 	struct strv errors;
+
+	struct standby_config standby; /* [standby] */
 };
 
 /* Fill defaults (what memhpd does with no config file at all). */

@@ -105,6 +105,16 @@ void config_init(struct config *cfg)
 	cfg->zone[DEV_S390_STANDBY] = ZC_MOVABLE;
 	cfg->zone[DEV_UNKNOWN] = ZC_MOVABLE;
 	cfg->dax_mode = DAX_MODE_DEVDAX;
+
+	cfg->standby.enabled = false;
+	cfg->standby.step = 1 * GiB;
+	cfg->standby.memmap = MC_AUTO;
+	cfg->standby.zone = ZC_UNSET;
+	cfg->standby.pressure_threshold = 1000; /* 10% */
+	cfg->standby.grow_window_ms = 30 * 1000;
+	cfg->standby.shrink_idle_ms = 10 * 60 * 1000;
+	cfg->standby.min_interval_ms = 60 * 1000;
+	cfg->standby.scan_interval_ms = 30 * 1000;
 }
 
 void config_free(struct config *cfg)
@@ -141,6 +151,7 @@ enum section_kind {
 	SEC_DAEMON,
 	SEC_POLICY,
 	SEC_RULE,
+	SEC_STANDBY,
 	SEC_BAD, /* unknown section: its keys are skipped (the header was reported) */
 };
 
@@ -722,6 +733,121 @@ static void set_rule_key(struct file_ctx *c, const char *k, const char *v)
 	}
 }
 
+/* "none" or a size; 0 means none.  Sizes must be whole MiB and non-zero. */
+static int parse_standby_size(struct file_ctx *c, const char *key, const char *v, bool none_ok,
+			      uint64_t *out)
+{
+	uint64_t n;
+
+	if (none_ok && streq(v, "none")) {
+		*out = 0;
+		return 0;
+	}
+	if (has_space(v) || parse_size(v, &n) < 0) {
+		key_err(c, key, "\"%s\" is not a size (e.g. \"1G\", \"512M\")%s", v,
+			none_ok ? " or none" : "");
+		return -EINVAL;
+	}
+	if (n == 0 || n % MiB) {
+		key_err(c, key, "\"%s\" must be a non-zero whole number of MiB", v);
+		return -EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+/* PSI avg10 percentage: "10", "10%", "2.5", "none"; stored in hundredths. */
+static int parse_psi_percent(struct file_ctx *c, const char *key, const char *v, unsigned *out)
+{
+	unsigned whole = 0, frac = 0, digits = 0;
+	const char *p = v;
+
+	if (streq(v, "none")) {
+		*out = 0;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*p))
+		goto bad;
+	while (isdigit((unsigned char)*p)) {
+		whole = whole * 10 + (unsigned)(*p++ - '0');
+		if (whole > 100)
+			goto range;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		while (isdigit((unsigned char)*p)) {
+			if (++digits > 2)
+				goto bad;
+			frac = frac * 10 + (unsigned)(*p++ - '0');
+		}
+		if (digits == 1)
+			frac *= 10;
+	}
+	if (*p == '%')
+		p++;
+	if (*p)
+		goto bad;
+	if (whole * 100 + frac == 0 || whole * 100 + frac > 10000)
+		goto range;
+	*out = whole * 100 + frac;
+	return 0;
+range:
+	key_err(c, key, "\"%s\" is out of range (above 0, at most 100%%; none = off)", v);
+	return -EINVAL;
+bad:
+	key_err(c, key, "\"%s\" is not a percentage (e.g. \"10\", \"2.5%%\") or none", v);
+	return -EINVAL;
+}
+
+static void set_standby_key(struct file_ctx *c, const char *k, const char *v)
+{
+	struct standby_config *sb = &c->ld->cfg->standby;
+	uint64_t n;
+	int i;
+
+	strscpy_safe(sb->file, c->path, sizeof(sb->file));
+	sb->line = c->lineno;
+	if (streq(k, "enabled")) {
+		parse_yesno(c, k, v, &sb->enabled);
+	} else if (streq(k, "floor")) {
+		if (parse_standby_size(c, k, v, true, &n) == 0)
+			sb->floor = n;
+	} else if (streq(k, "ceiling")) {
+		if (parse_standby_size(c, k, v, true, &n) == 0)
+			sb->ceiling = n;
+	} else if (streq(k, "step")) {
+		if (parse_standby_size(c, k, v, false, &n) == 0)
+			sb->step = n;
+	} else if (streq(k, "memmap")) {
+		if (CHOICE(c, k, v, memmap_values, &i) == 0)
+			sb->memmap = i;
+	} else if (streq(k, "zone")) {
+		if (CHOICE(c, k, v, zone_values, &i) == 0)
+			sb->zone = i;
+	} else if (streq(k, "pressure_threshold")) {
+		parse_psi_percent(c, k, v, &sb->pressure_threshold);
+	} else if (streq(k, "grow_window")) {
+		parse_duration(c, k, v, &sb->grow_window_ms);
+	} else if (streq(k, "shrink_idle")) {
+		parse_duration(c, k, v, &sb->shrink_idle_ms);
+	} else if (streq(k, "min_interval")) {
+		parse_duration(c, k, v, &sb->min_interval_ms);
+	} else if (streq(k, "scan_interval")) {
+		unsigned ms;
+
+		if (parse_duration(c, k, v, &ms) == 0) {
+			if (ms < 1000)
+				key_err(c, k, "\"%s\" is too short (at least 1s)", v);
+			else
+				sb->scan_interval_ms = ms;
+		}
+	} else {
+		unknown_key(c, k);
+	}
+}
+
 static bool is_rule_name(const char *s)
 {
 	if (!*s)
@@ -797,6 +923,9 @@ static int ini_handler_cb(void *user, const char *section, const char *name, con
 		break;
 	case SEC_RULE:
 		set_rule_key(c, name, value);
+		break;
+	case SEC_STANDBY:
+		set_standby_key(c, name, value);
 		break;
 	default:
 		break;
@@ -877,6 +1006,8 @@ static void open_section(struct file_ctx *c, char *s)
 		c->sec = SEC_DAEMON;
 	} else if (streq(s, "policy")) {
 		c->sec = SEC_POLICY;
+	} else if (streq(s, "standby")) {
+		c->sec = SEC_STANDBY;
 	} else if (streq(s, "rule")) {
 		c->sec = SEC_BAD;
 		line_err(c, "[rule]: missing rule name (write [rule NAME])");
@@ -890,7 +1021,7 @@ static void open_section(struct file_ctx *c, char *s)
 		open_rule(c, name);
 	} else {
 		c->sec = SEC_BAD;
-		line_err(c, "unknown section [%s] (expected [daemon], [policy] or [rule NAME])", s);
+		line_err(c, "unknown section [%s] (expected [daemon], [policy], [standby] or [rule NAME])", s);
 	}
 }
 
@@ -1272,6 +1403,19 @@ int config_validate(struct config *cfg)
 			     r->file, r->line, a->name, a->file, a->line, r->name, r->file,
 			     r->line);
 		}
+	}
+	{
+		const struct standby_config *sb = &cfg->standby;
+		char f[32], c2[32];
+
+		if (sb->floor && sb->ceiling && sb->floor > sb->ceiling)
+			VERR("%s:%d: [standby]: floor %s is above ceiling %s", sb->file, sb->line,
+			     format_size(sb->floor, f, sizeof(f)),
+			     format_size(sb->ceiling, c2, sizeof(c2)));
+		if (sb->pressure_threshold && sb->shrink_idle_ms < sb->grow_window_ms)
+			VERR("%s:%d: [standby]: shrink_idle (%ums) must not be shorter than "
+			     "grow_window (%ums): shrinking must wait longer than growing",
+			     sb->file, sb->line, sb->shrink_idle_ms, sb->grow_window_ms);
 	}
 #undef VERR
 	if (oom)

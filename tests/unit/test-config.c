@@ -156,7 +156,15 @@ static void check_is_default(const struct config *c, int line)
 	       c->memmap == d.memmap && c->memmap_auto_default == d.memmap_auto_default &&
 	       c->memmap_ram_max_percent == d.memmap_ram_max_percent &&
 	       !memcmp(c->zone, d.zone, sizeof(c->zone)) && c->dax_mode == d.dax_mode &&
-	       c->nrules == 0;
+	       c->nrules == 0 && c->standby.enabled == d.standby.enabled &&
+	       c->standby.floor == d.standby.floor && c->standby.ceiling == d.standby.ceiling &&
+	       c->standby.step == d.standby.step && c->standby.memmap == d.standby.memmap &&
+	       c->standby.zone == d.standby.zone &&
+	       c->standby.pressure_threshold == d.standby.pressure_threshold &&
+	       c->standby.grow_window_ms == d.standby.grow_window_ms &&
+	       c->standby.shrink_idle_ms == d.standby.shrink_idle_ms &&
+	       c->standby.min_interval_ms == d.standby.min_interval_ms &&
+	       c->standby.scan_interval_ms == d.standby.scan_interval_ms;
 	CHECK(same, "config from line %d differs from the defaults", line);
 	config_free(&d);
 }
@@ -702,12 +710,12 @@ static void test_errors_structure(void)
 		"@F:6: expected \"key = value\", \"[section]\" or a comment",
 		"@F:7: missing key name before '='", "@F:8: invalid key name \"bad key\"",
 		"@F:9: invalid key name \"key:colon\"",
-		"@F:10: unknown section [foo] (expected [daemon], [policy] or [rule NAME])",
+		"@F:10: unknown section [foo] (expected [daemon], [policy], [standby] or [rule NAME])",
 		"@F:12: [rule]: missing rule name (write [rule NAME])",
 		"@F:13: [rule a/b]: invalid rule name \"a/b\" (use letters, digits, '_', '.', '-')",
 		"@F:14: [rule a/b] type: unknown device type \"bogus\" (known: boot, acpi-dimm, "
 		"virtio-mem, dax, s390-standby, unknown)",
-		"@F:15: unknown section [Daemon] (expected [daemon], [policy] or [rule NAME])");
+		"@F:15: unknown section [Daemon] (expected [daemon], [policy], [standby] or [rule NAME])");
 
 	/* unknown keys, with a hint for capitals; duplicates in one file; empty values */
 	EXPECT_ERRORS("[daemon]\n"
@@ -1102,7 +1110,7 @@ static void check_uncommented(const char *src, bool with_rules)
 	fclose(in);
 	CHECK(fclose(out) == 0);
 	/* 10 [daemon] keys + 12 [policy] keys, and some example rule keys */
-	CHECK_EQ_INT(keys, 22);
+	CHECK_EQ_INT(keys, 32);
 	CHECK(rule_keys >= 4);
 
 	config_init(&cfg);
@@ -1124,6 +1132,126 @@ static void check_uncommented(const char *src, bool with_rules)
 }
 
 /* Files that are not plain text files must not crash, hang or eat memory. */
+static void test_standby(void)
+{
+	struct config cfg;
+
+	/* defaults: opt-in, 1G steps, 10% pressure, 30s / 10m / 1m / 30s */
+	config_init(&cfg);
+	CHECK(!cfg.standby.enabled);
+	CHECK_EQ_U64(cfg.standby.floor, 0);
+	CHECK_EQ_U64(cfg.standby.ceiling, 0);
+	CHECK_EQ_U64(cfg.standby.step, 1ULL << 30);
+	CHECK_EQ_INT(cfg.standby.memmap, MC_AUTO);
+	CHECK_EQ_INT(cfg.standby.zone, ZC_UNSET);
+	CHECK_EQ_INT(cfg.standby.pressure_threshold, 1000);
+	CHECK_EQ_INT(cfg.standby.grow_window_ms, 30000);
+	CHECK_EQ_INT(cfg.standby.shrink_idle_ms, 600000);
+	CHECK_EQ_INT(cfg.standby.min_interval_ms, 60000);
+	CHECK_EQ_INT(cfg.standby.scan_interval_ms, 30000);
+	config_free(&cfg);
+
+	load_text(&cfg, "[standby]\n"
+			"enabled = yes\n"
+			"floor = 4G\n"
+			"ceiling = 12G\n"
+			"step = 256M\n"
+			"memmap = on-memory\n"
+			"zone = movable\n"
+			"pressure_threshold = 2.5%\n"
+			"grow_window = 10s\n"
+			"shrink_idle = 5m\n"
+			"min_interval = 30s\n"
+			"scan_interval = 2s\n");
+	CHECK(cfg.standby.enabled);
+	CHECK_EQ_U64(cfg.standby.floor, 4ULL << 30);
+	CHECK_EQ_U64(cfg.standby.ceiling, 12ULL << 30);
+	CHECK_EQ_U64(cfg.standby.step, 256ULL << 20);
+	CHECK_EQ_INT(cfg.standby.memmap, MC_ON_MEMORY);
+	CHECK_EQ_INT(cfg.standby.zone, ZC_MOVABLE);
+	CHECK_EQ_INT(cfg.standby.pressure_threshold, 250);
+	CHECK_EQ_INT(cfg.standby.grow_window_ms, 10000);
+	CHECK_EQ_INT(cfg.standby.shrink_idle_ms, 300000);
+	CHECK_EQ_INT(cfg.standby.min_interval_ms, 30000);
+	CHECK_EQ_INT(cfg.standby.scan_interval_ms, 2000);
+	config_free(&cfg);
+
+	load_text(&cfg, "[standby]\nfloor = none\nceiling = none\npressure_threshold = none\n");
+	CHECK_EQ_U64(cfg.standby.floor, 0);
+	CHECK_EQ_U64(cfg.standby.ceiling, 0);
+	CHECK_EQ_INT(cfg.standby.pressure_threshold, 0);
+	config_free(&cfg);
+	load_text(&cfg, "[standby]\npressure_threshold = 100\nzone = kernel\nmemmap = ram\n");
+	CHECK_EQ_INT(cfg.standby.pressure_threshold, 10000);
+	CHECK_EQ_INT(cfg.standby.zone, ZC_KERNEL);
+	CHECK_EQ_INT(cfg.standby.memmap, MC_RAM);
+	config_free(&cfg);
+
+	EXPECT_ERRORS("# s390\n"
+		      "[standby]\n"
+		      "enabled = maybe\n"
+		      "floor = lots\n"
+		      "ceiling = 1000K\n"
+		      "step = none\n"
+		      "memmap = dimm\n"
+		      "zone = normal\n"
+		      "pressure_threshold = 0\n"
+		      "grow_window = 10\n"
+		      "shrink_idle = 25h\n"
+		      "min_interval = soon\n"
+		      "scan_interval = 500ms\n"
+		      "Floor = 1G\n"
+		      "threshold = 5\n",
+		      "@F:3: [standby] enabled: \"maybe\" is not a boolean (use yes or no)",
+		      "@F:4: [standby] floor: \"lots\" is not a size (e.g. \"1G\", \"512M\") or none",
+		      "@F:5: [standby] ceiling: \"1000K\" must be a non-zero whole number of MiB",
+		      "@F:6: [standby] step: \"none\" is not a size (e.g. \"1G\", \"512M\")",
+		      "@F:7: [standby] memmap: \"dimm\" is not one of: auto, on-memory, ram",
+		      "@F:8: [standby] zone: \"normal\" is not one of: movable, kernel",
+		      "@F:9: [standby] pressure_threshold: \"0\" is out of range (above 0, at most "
+		      "100%; none = off)",
+		      "@F:10: [standby] grow_window: \"10\" has no unit (write e.g. \"2s\" or "
+		      "\"250ms\"; units: ms, s, m)",
+		      "@F:11: [standby] shrink_idle: \"25h\" is not a duration (e.g. \"250ms\", "
+		      "\"2s\", \"1m\")",
+		      "@F:12: [standby] min_interval: \"soon\" is not a duration (e.g. \"250ms\", "
+		      "\"2s\", \"1m\")",
+		      "@F:13: [standby] scan_interval: \"500ms\" is too short (at least 1s)",
+		      "@F:14: [standby] Floor: unknown key (keys are lowercase)",
+		      "@F:15: [standby] threshold: unknown key");
+
+	EXPECT_ERRORS("[standby]\n"
+		      "pressure_threshold = 100.5\n"
+		      "pressure_threshold = 1.234\n"
+		      "step = 0\n"
+		      "floor = 1G 2G\n"
+		      "ceiling = -1G\n",
+		      "@F:2: [standby] pressure_threshold: \"100.5\" is out of range (above 0, at "
+		      "most 100%; none = off)",
+		      "@F:3: [standby] pressure_threshold: already set at line 2 of this file",
+		      "@F:4: [standby] step: \"0\" must be a non-zero whole number of MiB",
+		      "@F:5: [standby] floor: \"1G 2G\" is not a size (e.g. \"1G\", \"512M\") or "
+		      "none",
+		      "@F:6: [standby] ceiling: \"-1G\" is not a size (e.g. \"1G\", \"512M\") or "
+		      "none");
+	EXPECT_ERRORS("[standby]\n"
+		      "pressure_threshold = 1.234\n",
+		      "@F:2: [standby] pressure_threshold: \"1.234\" is not a percentage (e.g. "
+		      "\"10\", \"2.5%\") or none");
+
+	/* cross-key validation names the file and the last [standby] line */
+	EXPECT_ERRORS("[standby]\n"
+		      "ceiling = 4G\n"
+		      "floor = 8G\n"
+		      "grow_window = 2m\n"
+		      "shrink_idle = 1m\n",
+		      "@F:5: [standby]: floor 8G is above ceiling 4G",
+		      "@F:5: [standby]: shrink_idle (60000ms) must not be shorter than grow_window "
+		      "(120000ms): shrinking must wait longer than growing");
+	/* without pressure-driven resizing the windows do not matter */
+	EXPECT_OK("[standby]\npressure_threshold = none\ngrow_window = 2m\nshrink_idle = 1m\n");
+}
+
 static void test_special_files(void)
 {
 	struct config cfg;
@@ -1228,6 +1356,7 @@ int main(void)
 	test_errors_structure();
 	test_errors_values();
 	test_validate();
+	test_standby();
 	test_special_files();
 	test_shipped_conf();
 	if (!check_failures)
