@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 #
 # Build and test dependencies of memhpd on Debian 12.  Sourced by scripts/test
 # and scripts/demo:

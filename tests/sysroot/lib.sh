@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 # Shared bits of the sysroot shell tests.  Sourced, not run.
 
 memhp_require_protected() {

@@ -8,6 +8,7 @@
 # expected file instead; review such a rewrite against what the kernel would
 # report before committing it (see tests/fixtures/README.md).
 set -euo pipefail
+# shellcheck source=tests/sysroot/lib.sh
 . "$(dirname "$0")/lib.sh"
 memhp_require_protected run-fixture
 fixture=${1:?usage: run-fixture.sh FIXTURE}

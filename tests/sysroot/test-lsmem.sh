@@ -10,6 +10,7 @@
 #    and node, with the fixture on memmap placement and device type, and flag
 #    the blocks the fixture broke.
 set -euo pipefail
+# shellcheck source=tests/sysroot/lib.sh
 . "$(dirname "$0")/lib.sh"
 memhp_require_protected test-lsmem
 fixture=${1:?usage: test-lsmem.sh FIXTURE}

@@ -5,6 +5,7 @@
 # has the block count asked for, bad input gets a clear error (never a
 # traceback), and the sysroot tests refuse to run outside tests/protect.
 set -euo pipefail
+# shellcheck source=tests/sysroot/lib.sh
 . "$(dirname "$0")/lib.sh"
 memhp_require_protected test-mkfixture
 memhp_setup mkfixture
