@@ -61,4 +61,18 @@ int policy_decide(const struct config *cfg, const struct machine *m, const struc
 int policy_decide_dax(const struct config *cfg, const struct machine *m,
 		      const struct dax_device *dax, struct decision *out);
 
+/*
+ * s390 standby increments [start, start + size) about to be configured: a
+ * pseudo-device of type s390-standby (rules match it like any device; node:
+ * the machine's first node).  memmap_choosable: their firmware
+ * memmap_on_memory attribute can still be written (6.19+, deconfigured);
+ * otherwise `fixed` is the placement they get.  Memmap: rule, else [standby]
+ * memmap (auto resolved as in policy_decide).  Zone: rule, else [standby]
+ * zone, else [policy] zone.s390-standby, else movable.  action ONLINE, or
+ * LEAVE when a rule ignores them.  Returns 0 or -ENOMEM.
+ */
+int policy_decide_standby(const struct config *cfg, const struct machine *m, uint64_t start,
+			  uint64_t size, bool memmap_choosable, enum memmap_place fixed,
+			  struct decision *out);
+
 #endif

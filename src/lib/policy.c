@@ -95,6 +95,7 @@
  * policy_decide_dax returns -EINVAL for a dax device not inside m->dax.
  */
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <strings.h>
 
 #include "policy.h"
@@ -355,6 +356,9 @@ static enum memmap_place memmap_from_choice(enum memmap_choice mc)
  * Decide out->memmap / memmap_choosable.  size is the memory that will be
  * added (for the memmap-size check), node where it lands.
  */
+static void apply_memmap_choice(struct ctx *c, const struct rule *r, enum memmap_choice mc,
+				const char *src, uint64_t size, int node);
+
 static void decide_memmap(struct ctx *c, const struct rule *r, const struct mem_device *dev,
 			  bool dax_to_system_ram, uint64_t size, int node)
 {
@@ -363,8 +367,6 @@ static void decide_memmap(struct ctx *c, const struct rule *r, const struct mem_
 	struct decision *out = c->out;
 	enum memmap_choice mc;
 	const char *why, *src;
-	bool supported = memmap_supported(m);
-	char b1[32], b2[32];
 
 	if (!memmap_choosable(m, dev, dax_to_system_ram, &why)) {
 		out->memmap_choosable = false;
@@ -388,6 +390,18 @@ static void decide_memmap(struct ctx *c, const struct rule *r, const struct mem_
 		mc = cfg->memmap == MC_UNSET ? MC_AUTO : cfg->memmap;
 		src = "[policy]";
 	}
+	apply_memmap_choice(c, r, mc, src, size, node);
+}
+
+/* out->memmap from a choice (src names where it came from), auto resolved. */
+static void apply_memmap_choice(struct ctx *c, const struct rule *r, enum memmap_choice mc,
+				const char *src, uint64_t size, int node)
+{
+	const struct config *cfg = c->cfg;
+	const struct machine *m = c->m;
+	struct decision *out = c->out;
+	bool supported = memmap_supported(m);
+	char b1[32], b2[32];
 
 	if (mc == MC_RAM) {
 		out->memmap = MEMMAP_RAM;
@@ -770,6 +784,10 @@ int policy_decide(const struct config *cfg, const struct machine *m, const struc
 		say(&c, "%s: boot memory is managed by the kernel", dev->id);
 		return c.err;
 	}
+	if (dev->type == DEV_S390_STANDBY && cfg->standby.enabled) {
+		say(&c, "%s: s390 standby memory is managed by [standby] (enabled = yes)", dev->id);
+		return c.err;
+	}
 	if (!match_rule(&c, dev, &r) || !wants_online(&c, r))
 		return c.err;
 
@@ -958,4 +976,61 @@ int policy_decide_dax(const struct config *cfg, const struct machine *m,
 	}
 	rv = decide_zones(&c, cs, nb, want, zone_from_rule, r);
 	return rv < 0 ? rv : c.err;
+}
+
+/* ---- s390 standby ------------------------------------------------------ */
+
+int policy_decide_standby(const struct config *cfg, const struct machine *m, uint64_t start,
+			  uint64_t size, bool memmap_choosable, enum memmap_place fixed,
+			  struct decision *out)
+{
+	struct mem_device pseudo = { .type = DEV_S390_STANDBY, .start = start, .end = start + size,
+				     .size = size, .dax = -1, .zone = ZONE_ID_NONE };
+	struct ctx c = { .cfg = cfg, .m = m, .out = out, .id = pseudo.id };
+	const struct rule *r;
+	bool from_rule;
+	int node = m->nnodes ? m->nodes[0].id : 0;
+
+	decision_init(out);
+	pseudo.node = node;
+	snprintf(pseudo.id, sizeof(pseudo.id), "standby %#" PRIx64 "-%#" PRIx64, start,
+		 start + size - 1);
+	if (!match_rule(&c, &pseudo, &r))
+		return c.err;
+	if (r && r->action == RA_IGNORE) {
+		say(&c, "rule '%s' ignores %s", r->name, c.id);
+		return c.err;
+	}
+	out->action = DECIDE_ONLINE;
+
+	if (r && r->zone != ZC_UNSET) {
+		out->zone = r->zone;
+		say(&c, "zone %s from rule '%s'", zone_choice_name(r->zone), r->name);
+	} else if (cfg->standby.zone != ZC_UNSET) {
+		out->zone = cfg->standby.zone;
+		say(&c, "zone %s from [standby]", zone_choice_name(out->zone));
+	} else {
+		out->zone = pick_zone(&c, NULL, DEV_S390_STANDBY, &from_rule);
+	}
+
+	if (!memmap_choosable) {
+		out->memmap_choosable = false;
+		out->memmap = fixed;
+		say(&c,
+		    "memmap placement is fixed (%s): before Linux 6.19, or once configured, the "
+		    "kernel decides it",
+		    memmap_place_name(fixed));
+		return c.err;
+	}
+	out->memmap_choosable = true;
+	say(&c, "memmap placement of %s is choosable: deconfigured increments with a firmware "
+		"memmap_on_memory attribute",
+	    c.id);
+	if (r && r->memmap != MC_UNSET)
+		apply_memmap_choice(&c, r, r->memmap, "the rule", size, node);
+	else
+		apply_memmap_choice(&c, r,
+				    cfg->standby.memmap == MC_UNSET ? MC_AUTO : cfg->standby.memmap,
+				    "[standby]", size, node);
+	return c.err;
 }

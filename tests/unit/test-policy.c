@@ -1259,6 +1259,175 @@ static void test_corrupt(void)
 	decision_free(&d);
 }
 
+/* ---- s390 standby (policy_decide_standby) ------------------------------ */
+
+struct scase {
+	const char *name;
+	void (*setup)(struct tm *t);
+	uint64_t size;
+	bool choosable;
+	enum memmap_place fixed;
+	enum decision_action action;
+	enum zone_choice zone;
+	enum memmap_place memmap;
+	const char *reason; /* substring of one reason */
+};
+
+static void ss_none(struct tm *t)
+{
+	(void)t;
+}
+
+static void ss_onmem(struct tm *t)
+{
+	t->cfg.standby.memmap = MC_ON_MEMORY;
+}
+
+static void ss_onmem_unsupported(struct tm *t)
+{
+	t->cfg.standby.memmap = MC_ON_MEMORY;
+	t->m.params.memmap_on_memory = MEMMAP_PARAM_OFF;
+}
+
+static void ss_ram(struct tm *t)
+{
+	t->cfg.standby.memmap = MC_RAM;
+}
+
+static void ss_zone_kernel(struct tm *t)
+{
+	t->cfg.standby.zone = ZC_KERNEL;
+}
+
+static void ss_type_zone_kernel(struct tm *t)
+{
+	t->cfg.zone[DEV_S390_STANDBY] = ZC_KERNEL;
+}
+
+static void ss_rule(struct tm *t)
+{
+	struct rule *r = add_rule(t, "lpar", RM_TYPE);
+
+	r->type = DEV_S390_STANDBY;
+	r->memmap = MC_RAM;
+	r->zone = ZC_KERNEL;
+	t->cfg.standby.memmap = MC_ON_MEMORY;
+	t->cfg.standby.zone = ZC_MOVABLE;
+}
+
+static void ss_rule_range_other(struct tm *t)
+{
+	struct rule *r = add_rule(t, "elsewhere", RM_RANGE);
+
+	r->range_start = 64 * GiB;
+	r->range_end = 128 * GiB - 1;
+	r->memmap = MC_RAM;
+}
+
+static void ss_rule_ignore(struct tm *t)
+{
+	struct rule *r = add_rule(t, "hands-off", RM_TYPE);
+
+	r->type = DEV_S390_STANDBY;
+	r->action = RA_IGNORE;
+}
+
+static void ss_rule_tie(struct tm *t)
+{
+	struct rule *a = add_rule(t, "a", RM_TYPE), *b = add_rule(t, "b", RM_TYPE);
+
+	a->type = b->type = DEV_S390_STANDBY;
+}
+
+static const struct scase scases[] = {
+	/* auto: 1G -> 16M memmap, within 5% of 2G free -> memmap_auto_default ram */
+	{ "auto small", ss_none, 1 * GiB, true, MEMMAP_UNKNOWN, DECIDE_ONLINE, ZC_MOVABLE,
+	  MEMMAP_RAM, "memmap auto: ram (memmap_auto_default)" },
+	/* auto: 8G -> 128M memmap > 5% of 2G (102.4M) -> on-memory */
+	{ "auto large", ss_none, 8 * GiB, true, MEMMAP_UNKNOWN, DECIDE_ONLINE, ZC_MOVABLE,
+	  MEMMAP_ON_MEMORY, "exceeds 5% of the 2G free kernel memory of node 0" },
+	{ "[standby] on-memory", ss_onmem, 1 * GiB, true, MEMMAP_UNKNOWN, DECIDE_ONLINE,
+	  ZC_MOVABLE, MEMMAP_ON_MEMORY, "memmap = on-memory from [standby]" },
+	{ "on-memory unsupported", ss_onmem_unsupported, 1 * GiB, true, MEMMAP_UNKNOWN,
+	  DECIDE_ONLINE, ZC_MOVABLE, MEMMAP_RAM, "so the kernel would refuse it; using ram" },
+	{ "[standby] ram", ss_ram, 8 * GiB, true, MEMMAP_UNKNOWN, DECIDE_ONLINE, ZC_MOVABLE,
+	  MEMMAP_RAM, "memmap = ram from [standby]" },
+	{ "fixed (legacy)", ss_onmem, 1 * GiB, false, MEMMAP_ON_MEMORY, DECIDE_ONLINE, ZC_MOVABLE,
+	  MEMMAP_ON_MEMORY, "memmap placement is fixed (on-memory)" },
+	{ "fixed ram ignores [standby]", ss_onmem, 1 * GiB, false, MEMMAP_RAM, DECIDE_ONLINE,
+	  ZC_MOVABLE, MEMMAP_RAM, "memmap placement is fixed (ram)" },
+	{ "[standby] zone", ss_zone_kernel, 1 * GiB, true, MEMMAP_UNKNOWN, DECIDE_ONLINE,
+	  ZC_KERNEL, MEMMAP_RAM, "zone kernel from [standby]" },
+	{ "type zone", ss_type_zone_kernel, 1 * GiB, true, MEMMAP_UNKNOWN, DECIDE_ONLINE,
+	  ZC_KERNEL, MEMMAP_RAM, "zone kernel: the [policy] default for s390-standby devices" },
+	{ "rule beats [standby]", ss_rule, 8 * GiB, true, MEMMAP_UNKNOWN, DECIDE_ONLINE,
+	  ZC_KERNEL, MEMMAP_RAM, "memmap = ram from the rule" },
+	{ "rule elsewhere", ss_rule_range_other, 8 * GiB, true, MEMMAP_UNKNOWN, DECIDE_ONLINE,
+	  ZC_MOVABLE, MEMMAP_ON_MEMORY, "no rule matches standby 0x100000000-0x2ffffffff" },
+	{ "rule ignores", ss_rule_ignore, 1 * GiB, true, MEMMAP_UNKNOWN, DECIDE_LEAVE, ZC_UNSET,
+	  MEMMAP_UNKNOWN, "rule 'hands-off' ignores standby" },
+	{ "rules tie", ss_rule_tie, 1 * GiB, true, MEMMAP_UNKNOWN, DECIDE_LEAVE, ZC_UNSET,
+	  MEMMAP_UNKNOWN, "rules 'a' and 'b' tie" },
+};
+
+static void test_standby(void)
+{
+	static struct tm t;
+	char why[4096];
+
+	for (size_t i = 0; i < ARRAY_SIZE(scases); i++) {
+		const struct scase *c = &scases[i];
+		struct decision d;
+		bool found = false;
+		int r;
+
+		base(&t);
+		t.cfg.standby.memmap = MC_AUTO;
+		c->setup(&t);
+		/* standby at 4G (after the 4G of boot memory) */
+		r = policy_decide_standby(&t.cfg, &t.m, 4 * GiB, c->size, c->choosable, c->fixed,
+					  &d);
+		join_reasons(&d, why, sizeof(why));
+		CHECK_EQ_INT(r, 0);
+		CHECK(d.action == c->action, "%s: action %d, expected %d\n%s", c->name, d.action,
+		      c->action, why);
+		if (c->action == DECIDE_ONLINE) {
+			CHECK(d.zone == c->zone, "%s: zone %s\n%s", c->name,
+			      zone_choice_name(d.zone), why);
+			CHECK(d.memmap == c->memmap, "%s: memmap %s\n%s", c->name,
+			      memmap_place_name(d.memmap), why);
+			CHECK(d.memmap_choosable == c->choosable, "%s: choosable\n%s", c->name, why);
+		}
+		for (size_t k = 0; k < d.reasons.n; k++)
+			if (strstr(d.reasons.v[k], c->reason))
+				found = true;
+		CHECK(found, "%s: no reason contains \"%s\"\n%s", c->name, c->reason, why);
+		CHECK(c->action != DECIDE_LEAVE || !strstr(why, "tie") || d.config_error,
+		      "%s: a tie is a config error", c->name);
+		decision_free(&d);
+	}
+
+	/* [standby] enabled: policy_decide leaves s390 standby devices to it */
+	{
+		struct decision d;
+		struct mem_device *dev;
+
+		base(&t);
+		dev = s390(&t, 4);
+		t.cfg.standby.enabled = true;
+		CHECK_EQ_INT(policy_decide(&t.cfg, &t.m, dev, &d), 0);
+		join_reasons(&d, why, sizeof(why));
+		CHECK(d.action == DECIDE_LEAVE && d.n_movable == 0, "standby enabled:\n%s", why);
+		CHECK(strstr(why, "standby: s390 standby memory is managed by [standby]") != NULL,
+		      "%s", why);
+		decision_free(&d);
+		t.cfg.standby.enabled = false;
+		CHECK_EQ_INT(policy_decide(&t.cfg, &t.m, dev, &d), 0);
+		CHECK(d.action == DECIDE_ONLINE && d.n_movable == 4, "standby disabled");
+		decision_free(&d);
+	}
+}
+
 int main(void)
 {
 	size_t counts[2];
@@ -1269,5 +1438,6 @@ int main(void)
 	test_match();
 	test_dax_rule();
 	test_corrupt();
+	test_standby();
 	return check_exit();
 }
