@@ -276,6 +276,7 @@ class Guest:
         self.boot_seconds = None
         self.kernel_release = None
         self.info = {}
+        self.failure_dumps = []  # shell commands whose output helps when a scenario fails
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -287,6 +288,12 @@ class Guest:
         if et is not None and self.console_lines and not self.shell:
             tail = "\n".join(self.console_lines[-40:])
             log(f"{self.name}: last console lines:\n{tail}")
+            for c in self.failure_dumps:
+                try:
+                    r = self.run(c, timeout=15, check=False)
+                    log(f"{self.name}: {c}\n{r.out}{r.err}")
+                except (VMError, OSError):
+                    break
         self.stop()
         return False
 
@@ -303,7 +310,7 @@ class Guest:
         bd = build_dir()
         bins = []
         for prog in ("memhpd", "memhpctl"):
-            src = os.path.join(bd, "src", prog, prog)
+            src = os.environ.get(prog.upper()) or os.path.join(bd, "src", prog, prog)
             if os.path.exists(src):
                 shutil.copy2(src, os.path.join(share, "bin", prog))
                 bins.append(src)
