@@ -42,7 +42,39 @@
  *   else stores "0"/"1".
  * sys/devices/system/memory/auto_online_blocks: offline, online,
  *   online_kernel, online_movable are stored, anything else is EINVAL.
+ * sys/bus/dax/drivers/{kmem,device_dax}/ (dax bus, drivers/dax/bus.c):
+ *   new_id:    EINVAL unless "dax%u.%u"; adds the name to the driver's id
+ *              list (sidecar .fake_ids in the driver dir); if the device
+ *              exists and is unbound, binds it (success even if that fails);
+ *   remove_id: EINVAL unless "dax%u.%u"; removes it (success if absent);
+ *   bind:      ENODEV if the device does not exist or the driver does not
+ *              match it (kmem only matches names in its id list, device_dax
+ *              matches everything); EBUSY if it is bound; then the probe;
+ *   unbind:    ENODEV unless bound to this driver; removes the links (and
+ *              device_dax's iomem resource; kmem's memory stays: the kernel
+ *              cannot remove online memory either).
+ *   Binding creates daxX.Y/driver -> drivers/<drv> and drivers/<drv>/daxX.Y
+ *   -> the device, as relative links from the device's real directory.
+ *   device_dax probe: adds "S-E : daxX.Y" (resource, size) to proc/iomem.
+ *   kmem probe: EINVAL if target_node < 0 or no whole memory block lies in
+ *   [resource, resource+size); EBUSY if a memoryN of the range exists.  It
+ *   then creates nodeN (if missing) and memoryN for every whole block:
+ *   phys_index, state/online (offline, or onlined as auto_online_blocks
+ *   says), valid_zones "Normal Movable", removable, phys_device, node links
+ *   both ways, .fake_vmemmap_pages (block_size/4096*64/4096 if the device's
+ *   memmap_on_memory is 1 and the module parameter is not N, else 0), and
+ *   "S-E : daxX.Y" with "  S-E : System RAM (kmem)" under it in proc/iomem,
+ *   nested under the deepest resource containing it.
+ * proc/zoneinfo bookkeeping: every successful online of a block (by a write
+ *   or by auto_online_blocks) into zone Z of node N (the block's nodeN link)
+ *   adds the block's pages to Z's present and spanned and pages minus vmemmap
+ *   pages to managed, "pages free" and nr_free_pages; offline subtracts the
+ *   same.  vmemmap pages: memoryN/.fake_vmemmap_pages, else the kernel's
+ *   memoryN/memmap_on_memory (companion series), else 0.  A missing zone
+ *   section is appended.
  * Any other file inside the root: content replaced by the bytes written.
+ * Writes through daxX.Y's real directory are named (and matched) as
+ * sys/bus/dax/devices/daxX.Y/<attr>.
  *
  * Every write on a tracked fd appends one line to $MEMHP_FAKE_ROOT/.fake-kernel.log:
  *   "<path relative to root> <value> <OK|errno name>"
@@ -57,9 +89,11 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
@@ -67,6 +101,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -74,6 +109,10 @@
 #define FK_VAL_MAX 4096
 #define FK_EXPORT __attribute__((visibility("default")))
 #define SYSFS_HOTPLUG_PARAM "sys/module/memory_hotplug/parameters/memmap_on_memory"
+#define MEMDIR "sys/devices/system/memory"
+#define NODEDIR "sys/devices/system/node"
+#define DAXDEVS "sys/bus/dax/devices"
+#define DAXDRVS "sys/bus/dax/drivers"
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_open64)(const char *, int, ...);
@@ -145,6 +184,8 @@ static void untrack(int fd)
 	}
 }
 
+static void canon_dax_path(char *rel, size_t size);
+
 /* Called with the result of every intercepted open; returns what the caller gets. */
 static int track(int fd, int flags)
 {
@@ -160,6 +201,7 @@ static int track(int fd, int flags)
 		errno = saved;
 		return fd;
 	}
+	canon_dax_path(rel, sizeof(rel));
 	if (fd >= FK_MAX_FDS || !(tracked[fd] = strdup(rel))) {
 		real_close(fd);
 		errno = EMFILE;
@@ -254,6 +296,346 @@ static bool fk_existsf(const char *dir, const char *name)
 	return fk_join(rel, sizeof(rel), dir, name) && fk_exists(rel);
 }
 
+/* A whole file into a malloc'd, NUL-terminated buffer.  Returns 0 or -errno. */
+static int fk_read_all(const char *rel, char **out, size_t *outlen)
+{
+	char path[PATH_MAX], *buf = NULL, *nb;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd;
+
+	if (fk_path(path, sizeof(path), rel) < 0)
+		return -ENAMETOOLONG;
+	fd = real_open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (cap - len < 4097) {
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				real_close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			n = -errno;
+			free(buf);
+			real_close(fd);
+			return (int)n;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	real_close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	if (outlen)
+		*outlen = len;
+	return 0;
+}
+
+/* Create or replace a file with content.  Returns 0 or -errno. */
+static int fk_create(const char *rel, const char *data, mode_t mode)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(data);
+	int fd, r = 0;
+
+	if (fk_path(path, sizeof(path), rel) < 0)
+		return -ENAMETOOLONG;
+	fd = real_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	if (len && real_write(fd, data, len) != (ssize_t)len)
+		r = -EIO;
+	real_close(fd);
+	return r;
+}
+
+static int fk_createf(const char *dir, const char *name, const char *data, mode_t mode)
+{
+	char rel[PATH_MAX];
+
+	if (!fk_join(rel, sizeof(rel), dir, name))
+		return -ENAMETOOLONG;
+	return fk_create(rel, data, mode);
+}
+
+static int fk_mkdir(const char *rel)
+{
+	char path[PATH_MAX];
+
+	if (fk_path(path, sizeof(path), rel) < 0)
+		return -ENAMETOOLONG;
+	return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
+static void fk_unlink(const char *rel)
+{
+	char path[PATH_MAX];
+
+	if (fk_path(path, sizeof(path), rel) == 0)
+		unlink(path);
+}
+
+/* The real location of rel (symlinks resolved), relative to the root; false if outside. */
+static bool fk_realrel(const char *rel, char *out, size_t size)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+
+	if (fk_path(path, sizeof(path), rel) < 0 || !realpath(path, real))
+		return false;
+	if (strncmp(real, root, rootlen) != 0 || real[rootlen] != '/')
+		return false;
+	return snprintf(out, size, "%s", real + rootlen + 1) < (int)size;
+}
+
+/* Split a relative path into at most 64 components (in place). */
+static size_t split_path(char *p, char **parts)
+{
+	size_t n = 0;
+	char *save = NULL;
+
+	for (char *t = strtok_r(p, "/", &save); t && n < 64; t = strtok_r(NULL, "/", &save))
+		parts[n++] = t;
+	return n;
+}
+
+/*
+ * Symlink link_rel -> target_rel (both relative to the root, no "." or ".."),
+ * written relative to the link's directory the way os.path.relpath() does.
+ */
+static int fk_symlink_rel(const char *link_rel, const char *target_rel)
+{
+	char path[PATH_MAX], rel[PATH_MAX], dir[PATH_MAX], tgt[PATH_MAX], *slash;
+	char *dp[64], *tp[64];
+	size_t nd, nt, c = 0, len = 0;
+
+	snprintf(dir, sizeof(dir), "%s", link_rel);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		dir[0] = '\0';
+	snprintf(tgt, sizeof(tgt), "%s", target_rel);
+	nd = split_path(dir, dp);
+	nt = split_path(tgt, tp);
+	while (c < nd && c < nt && !strcmp(dp[c], tp[c]))
+		c++;
+	rel[0] = '\0';
+	for (size_t i = c; i < nd; i++)
+		len += (size_t)snprintf(rel + len, sizeof(rel) - len, "../");
+	for (size_t i = c; i < nt; i++)
+		len += (size_t)snprintf(rel + len, sizeof(rel) - len, "%s%s", tp[i],
+					i + 1 < nt ? "/" : "");
+	if (len >= sizeof(rel))
+		return -ENAMETOOLONG;
+	if (fk_path(path, sizeof(path), link_rel) < 0)
+		return -ENAMETOOLONG;
+	unlink(path);
+	return symlink(rel, path) == 0 ? 0 : -errno;
+}
+
+static bool parse_u64(const char *s, int base, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, base);
+	return !errno && end != s && !*end && s[0] != '-';
+}
+
+static bool parse_int(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < INT_MIN || v > INT_MAX)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+static uint64_t block_size(void)
+{
+	char buf[64];
+	uint64_t v;
+
+	if (fk_read(MEMDIR "/block_size_bytes", buf, sizeof(buf)) < 0 || !parse_u64(buf, 16, &v))
+		return 0;
+	return v;
+}
+
+/* ---- proc/zoneinfo bookkeeping ---- */
+
+/* "<indent><key><blanks><number>" with key a whole word?  Returns the number's offset. */
+static int zi_key(const char *line, size_t len, const char *key)
+{
+	size_t i = 0, klen = strlen(key);
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (len - i <= klen || strncmp(line + i, key, klen) != 0 || line[i + klen] != ' ')
+		return -1;
+	i += klen;
+	while (i < len && line[i] == ' ')
+		i++;
+	return i < len && line[i] >= '0' && line[i] <= '9' ? (int)i : -1;
+}
+
+static void zi_append(char **out, size_t *olen, size_t *ocap, const char *s, size_t n)
+{
+	char *nb;
+
+	if (!*out)
+		return;
+	if (*olen + n + 1 > *ocap) {
+		*ocap = (*olen + n + 1) * 2;
+		nb = realloc(*out, *ocap);
+		if (!nb) {
+			free(*out);
+			*out = NULL;
+			return;
+		}
+		*out = nb;
+	}
+	memcpy(*out + *olen, s, n);
+	*olen += n;
+	(*out)[*olen] = '\0';
+}
+
+static int64_t add_floor0(int64_t v, int64_t d)
+{
+	return v + d < 0 ? 0 : v + d;
+}
+
+/* Add pages (and managed pages) to node/zone in proc/zoneinfo; negative to take away. */
+static void zoneinfo_account(int node, const char *zone, int64_t pages, int64_t managed)
+{
+	static const struct {
+		const char *key;
+		int which; /* 0 present/spanned, 1 managed/free */
+	} keys[] = { { "pages free", 1 },
+		     { "nr_free_pages", 1 },
+		     { "spanned", 0 },
+		     { "present", 0 },
+		     { "managed", 1 } };
+	char *text = NULL, *out, hdr[96];
+	size_t len, olen = 0, ocap;
+	const char *pos;
+	bool in = false, found = false;
+
+	if (fk_read_all("proc/zoneinfo", &text, &len) < 0)
+		return;
+	ocap = len + 512;
+	out = malloc(ocap);
+	if (!out) {
+		free(text);
+		return;
+	}
+	out[0] = '\0';
+	for (pos = text; *pos;) {
+		const char *nl = strchr(pos, '\n');
+		size_t n = nl ? (size_t)(nl - pos) : strlen(pos);
+		int node_id, off = -1, k;
+		char zname[32];
+
+		if (n > 5 && !strncmp(pos, "Node ", 5)) {
+			in = sscanf(pos, "Node %d, zone %31s", &node_id, zname) == 2 &&
+			     node_id == node && !strcmp(zname, zone);
+			found |= in;
+		}
+		for (k = 0; in && k < (int)(sizeof(keys) / sizeof(keys[0])); k++) {
+			off = zi_key(pos, n, keys[k].key);
+			if (off >= 0)
+				break;
+		}
+		if (in && off >= 0) {
+			char num[32];
+			int64_t v = strtoll(pos + off, NULL, 10);
+
+			v = add_floor0(v, keys[k].which ? managed : pages);
+			zi_append(&out, &olen, &ocap, pos, (size_t)off);
+			snprintf(num, sizeof(num), "%" PRId64, v);
+			zi_append(&out, &olen, &ocap, num, strlen(num));
+			while (off < (int)n && pos[off] >= '0' && pos[off] <= '9')
+				off++;
+			zi_append(&out, &olen, &ocap, pos + off, n - (size_t)off);
+		} else {
+			zi_append(&out, &olen, &ocap, pos, n);
+		}
+		if (nl)
+			zi_append(&out, &olen, &ocap, "\n", 1);
+		pos += n + (nl ? 1 : 0);
+	}
+	if (!found && pages > 0) {
+		snprintf(hdr, sizeof(hdr), "Node %d, zone %8s\n", node, zone);
+		zi_append(&out, &olen, &ocap, hdr, strlen(hdr));
+		snprintf(hdr, sizeof(hdr), "  pages free     %" PRId64 "\n", managed);
+		zi_append(&out, &olen, &ocap, hdr, strlen(hdr));
+		snprintf(hdr, sizeof(hdr),
+			 "        spanned  %" PRId64 "\n        present  %" PRId64 "\n", pages,
+			 pages);
+		zi_append(&out, &olen, &ocap, hdr, strlen(hdr));
+		snprintf(hdr, sizeof(hdr), "        managed  %" PRId64 "\n", managed);
+		zi_append(&out, &olen, &ocap, hdr, strlen(hdr));
+	}
+	if (out)
+		fk_store("proc/zoneinfo", out, olen);
+	free(out);
+	free(text);
+}
+
+/* The node of a block from its nodeN link, -1 if none. */
+static int block_node(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int node = -1, id;
+
+	if (fk_path(path, sizeof(path), dir) < 0 || !(d = opendir(path)))
+		return -1;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "node", 4) && parse_int(de->d_name + 4, &id) && id >= 0) {
+			node = id;
+			break;
+		}
+	closedir(d);
+	return node;
+}
+
+/* vmemmap pages kept on the block: the sidecar, else the kernel's attribute, else 0. */
+static int64_t block_vmemmap(const char *dir)
+{
+	char buf[64];
+	uint64_t v;
+
+	if (fk_readf(dir, ".fake_vmemmap_pages", buf, sizeof(buf)) >= 0 && parse_u64(buf, 10, &v))
+		return (int64_t)v;
+	if (fk_readf(dir, "memmap_on_memory", buf, sizeof(buf)) >= 0 && parse_u64(buf, 10, &v))
+		return (int64_t)v;
+	return 0;
+}
+
+/* A block went online into zone (sign 1) or left it (sign -1). */
+static void account_block(const char *dir, const char *zone, int sign)
+{
+	int64_t pages = (int64_t)(block_size() / 4096), vm = block_vmemmap(dir);
+	int node = block_node(dir);
+
+	if (node < 0 || !pages || !strcmp(zone, "none"))
+		return;
+	zoneinfo_account(node, zone, sign * pages, sign * (pages - vm));
+}
+
 /* ---- the rules ---- */
 
 static bool is_kernel_zone(const char *z)
@@ -316,6 +698,15 @@ static int fake_busy(const char *dir, bool online)
 	return EBUSY;
 }
 
+static void set_online(const char *dir, const char *zone)
+{
+	fk_storef(dir, "state", "online");
+	fk_storef(dir, "valid_zones", zone);
+	if (fk_existsf(dir, "online"))
+		fk_storef(dir, "online", "1");
+	account_block(dir, zone, 1);
+}
+
 static int rule_state(const char *dir, const char *v)
 {
 	char state[64], zones[512], zone[64];
@@ -341,15 +732,13 @@ static int rule_state(const char *dir, const char *v)
 		if (!pick_zone(v, zones, zone, sizeof(zone)))
 			return EINVAL;
 		fk_readf(dir, ".fake_online_zone", zone, sizeof(zone));
-		fk_storef(dir, "state", "online");
-		fk_storef(dir, "valid_zones", zone);
-		if (fk_existsf(dir, "online"))
-			fk_storef(dir, "online", "1");
+		set_online(dir, zone);
 		return 0;
 	}
 
 	if (is_kernel_zone(zones) && fk_existsf(dir, ".fake_unmovable"))
 		return EBUSY;
+	account_block(dir, zones, -1);
 	if (fk_readf(dir, ".fake_offline_zones", zones, sizeof(zones)) < 0)
 		snprintf(zones, sizeof(zones), "Normal Movable");
 	fk_storef(dir, "state", "offline");
@@ -427,6 +816,438 @@ static int rule_auto_online(const char *v)
 	return 0;
 }
 
+/* ---- dax bus ---- */
+
+/* "dax%u.%u" exactly (what drivers/dax/bus.c do_id_store() accepts, minus its slack) */
+static bool valid_dax_name(const char *s)
+{
+	const char *p = s + 3;
+	int dots = 0;
+
+	if (strncmp(s, "dax", 3) != 0 || strlen(s) > 32)
+		return false;
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p; p++) {
+		if (*p == '.') {
+			if (dots++ || p[1] < '0' || p[1] > '9')
+				return false;
+		} else if (*p < '0' || *p > '9') {
+			return false;
+		}
+	}
+	return dots == 1;
+}
+
+/* Basename of the device's driver link into buf ("" unbound); false if no such device. */
+static bool dax_driver(const char *name, char *buf, size_t size)
+{
+	char rel[PATH_MAX], path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	buf[0] = '\0';
+	snprintf(rel, sizeof(rel), DAXDEVS "/%s", name);
+	if (!fk_exists(rel))
+		return false;
+	snprintf(rel, sizeof(rel), DAXDEVS "/%s/driver", name);
+	if (fk_path(path, sizeof(path), rel) < 0)
+		return true;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		base = strrchr(target, '/');
+		if (snprintf(buf, size, "%s", base ? base + 1 : target) >= (int)size)
+			buf[0] = '\0';
+	}
+	return true;
+}
+
+/* Is name in the driver's id list?  With add/remove, change the list. */
+static bool dax_ids(const char *drv, const char *name, int change)
+{
+	char rel[PATH_MAX], *text = NULL, *out, *line, *save = NULL;
+	bool found = false;
+	size_t len = 0, olen = 0;
+
+	snprintf(rel, sizeof(rel), DAXDRVS "/%s/.fake_ids", drv);
+	if (fk_read_all(rel, &text, &len) < 0)
+		text = NULL;
+	out = malloc(len + strlen(name) + 2);
+	if (!out) {
+		free(text);
+		return false;
+	}
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strcmp(line, name)) {
+			found = true;
+			if (change < 0)
+				continue;
+		}
+		olen += (size_t)sprintf(out + olen, "%s\n", line);
+	}
+	if (change > 0 && !found)
+		olen += (size_t)sprintf(out + olen, "%s\n", name);
+	out[olen] = '\0';
+	if (change)
+		fk_create(rel, out, 0644);
+	free(out);
+	free(text);
+	return found;
+}
+
+/* ---- proc/iomem editing ---- */
+
+struct res_line {
+	const char *text;
+	size_t len;
+	int depth;
+	uint64_t start, end;
+	char name[96];
+};
+
+/* Parse "  S-E : name"; false for a line that is not one. */
+static bool parse_res(const char *line, size_t len, struct res_line *r)
+{
+	char buf[256];
+	size_t i = 0;
+	int nameoff = 0;
+
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	while (buf[i] == ' ')
+		i++;
+	r->depth = (int)(i / 2);
+	if (sscanf(buf + i, "%" SCNx64 "-%" SCNx64 " : %n", &r->start, &r->end, &nameoff) < 2 ||
+	    !nameoff)
+		return false;
+	snprintf(r->name, sizeof(r->name), "%s", buf + i + nameoff);
+	return true;
+}
+
+static size_t iomem_lines(char *text, struct res_line **out)
+{
+	size_t n = 0, cap = 0;
+	struct res_line *v = NULL, *nv;
+
+	for (char *pos = text; *pos;) {
+		char *nl = strchr(pos, '\n');
+		size_t len = nl ? (size_t)(nl - pos) : strlen(pos);
+
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv)
+				break;
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].text = pos;
+		v[n].len = len;
+		if (!parse_res(pos, len, &v[n]))
+			v[n].depth = -1; /* kept as it is */
+		n++;
+		pos += len + (nl ? 1 : 0);
+	}
+	*out = v;
+	return n;
+}
+
+/*
+ * Insert "S-E : name" (and "S-E : child" under it, if child) as the last
+ * child that starts at or before S of the deepest resource containing
+ * [start, end], or at the top level.
+ */
+static void iomem_insert(uint64_t start, uint64_t end, const char *name, const char *child)
+{
+	char *text = NULL, *out, add[256];
+	struct res_line *v = NULL;
+	size_t n, at, olen = 0, len;
+	int parent = -1, depth = 0;
+
+	if (fk_read_all("proc/iomem", &text, &len) < 0)
+		return;
+	n = iomem_lines(text, &v);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].depth >= 0 && v[i].start <= start && end <= v[i].end &&
+		    (parent < 0 || v[i].depth > v[parent].depth))
+			parent = (int)i;
+	if (parent >= 0)
+		depth = v[parent].depth + 1;
+	/* after the parent's children (and their subtrees) that start at or before us */
+	at = parent >= 0 ? (size_t)parent + 1 : 0;
+	for (size_t i = at; i < n; i++) {
+		if (v[i].depth < 0)
+			continue;
+		if (v[i].depth < depth)
+			break;
+		if (v[i].depth == depth && v[i].start > start)
+			break;
+		at = i + 1;
+	}
+	snprintf(add, sizeof(add), "%*s%08" PRIx64 "-%08" PRIx64 " : %s\n", depth * 2, "", start,
+		 end, name);
+	if (child)
+		snprintf(add + strlen(add), sizeof(add) - strlen(add),
+			 "%*s%08" PRIx64 "-%08" PRIx64 " : %s\n", depth * 2 + 2, "", start, end,
+			 child);
+	out = malloc(len + strlen(add) + 2);
+	if (out) {
+		size_t head = at < n ? (size_t)(v[at].text - text) : len;
+
+		memcpy(out, text, head);
+		olen = head;
+		if (head && out[head - 1] != '\n')
+			out[olen++] = '\n';
+		memcpy(out + olen, add, strlen(add));
+		olen += strlen(add);
+		memcpy(out + olen, text + head, len - head);
+		olen += len - head;
+		fk_store("proc/iomem", out, olen);
+		free(out);
+	}
+	free(v);
+	free(text);
+}
+
+/* Remove the resource [start, end] named name, with its subtree. */
+static void iomem_remove(uint64_t start, uint64_t end, const char *name)
+{
+	char *text = NULL, *out;
+	struct res_line *v = NULL;
+	size_t n, len, olen = 0;
+	int skip_depth = -1;
+
+	if (fk_read_all("proc/iomem", &text, &len) < 0)
+		return;
+	n = iomem_lines(text, &v);
+	out = malloc(len + 1);
+	for (size_t i = 0; out && i < n; i++) {
+		if (skip_depth >= 0 && v[i].depth > skip_depth)
+			continue;
+		skip_depth = -1;
+		if (v[i].depth >= 0 && v[i].start == start && v[i].end == end &&
+		    !strcmp(v[i].name, name)) {
+			skip_depth = v[i].depth;
+			continue;
+		}
+		memcpy(out + olen, v[i].text, v[i].len);
+		olen += v[i].len;
+		out[olen++] = '\n';
+	}
+	if (out)
+		fk_store("proc/iomem", out, olen);
+	free(out);
+	free(v);
+	free(text);
+}
+
+/* ---- binding ---- */
+
+static bool dax_attr_u64(const char *name, const char *attr, int base, uint64_t *v)
+{
+	char rel[PATH_MAX], buf[64];
+
+	snprintf(rel, sizeof(rel), DAXDEVS "/%s/%s", name, attr);
+	return fk_read(rel, buf, sizeof(buf)) >= 0 && parse_u64(buf, base, v);
+}
+
+static void dax_links(const char *drv, const char *name, bool add)
+{
+	char dev[PATH_MAX], rel[PATH_MAX], drvdir[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), DAXDEVS "/%s", name);
+	if (!fk_realrel(rel, dev, sizeof(dev)))
+		return;
+	if (snprintf(drvdir, sizeof(drvdir), DAXDRVS "/%s", drv) >= (int)sizeof(drvdir) ||
+	    snprintf(rel, sizeof(rel), "%s/driver", dev) >= (int)sizeof(rel))
+		return;
+	if (add)
+		fk_symlink_rel(rel, drvdir);
+	else
+		fk_unlink(rel);
+	if (snprintf(rel, sizeof(rel), "%s/%s", drvdir, name) >= (int)sizeof(rel))
+		return;
+	if (add)
+		fk_symlink_rel(rel, dev);
+	else
+		fk_unlink(rel);
+}
+
+static void ensure_node(int node)
+{
+	char dir[64], meminfo[256];
+
+	snprintf(dir, sizeof(dir), NODEDIR "/node%d", node);
+	if (fk_exists(dir))
+		return;
+	fk_mkdir(dir);
+	snprintf(meminfo, sizeof(meminfo),
+		 "Node %d MemTotal:       %8d kB\nNode %d MemFree:        %8d kB\n"
+		 "Node %d MemUsed:        %8d kB\n",
+		 node, 0, node, 0, node, 0);
+	fk_createf(dir, "meminfo", meminfo, 0444);
+	fk_createf(dir, "uevent", "", 0644);
+}
+
+/* A new offline memory block, as add_memory() leaves it. */
+static int add_block(uint64_t idx, int node, int64_t vmemmap)
+{
+	char dir[64], rel[128], buf[64];
+
+	snprintf(dir, sizeof(dir), MEMDIR "/memory%" PRIu64, idx);
+	if (fk_mkdir(dir) < 0)
+		return EIO;
+	snprintf(buf, sizeof(buf), "%08" PRIx64 "\n", idx);
+	fk_createf(dir, "phys_index", buf, 0444);
+	fk_createf(dir, "state", "offline\n", 0644);
+	fk_createf(dir, "online", "0\n", 0644);
+	fk_createf(dir, "removable", "1\n", 0444);
+	fk_createf(dir, "valid_zones", "Normal Movable\n", 0444);
+	fk_createf(dir, "phys_device", "0\n", 0444);
+	fk_createf(dir, "uevent", "", 0644);
+	snprintf(buf, sizeof(buf), "%" PRId64 "\n", vmemmap);
+	fk_createf(dir, ".fake_vmemmap_pages", buf, 0644);
+	snprintf(rel, sizeof(rel), "%s/node%d", dir, node);
+	snprintf(buf, sizeof(buf), NODEDIR "/node%d", node);
+	fk_symlink_rel(rel, buf);
+	snprintf(rel, sizeof(rel), NODEDIR "/node%d/memory%" PRIu64, node, idx);
+	fk_symlink_rel(rel, dir);
+	if (fk_exists("sys/bus/memory/devices")) {
+		snprintf(rel, sizeof(rel), "sys/bus/memory/devices/memory%" PRIu64, idx);
+		fk_symlink_rel(rel, dir);
+		snprintf(rel, sizeof(rel), "%s/subsystem", dir);
+		fk_symlink_rel(rel, "sys/bus/memory");
+	}
+	return 0;
+}
+
+/* dev_dax_kmem_probe(): hot-add the whole blocks of the device's range. */
+static int kmem_probe(const char *name)
+{
+	char rel[PATH_MAX], buf[64], autoon[32], zones[64], zone[32];
+	uint64_t start, size, bs = block_size(), kstart, kend, mom = 0;
+	int64_t vmemmap = 0;
+	int node;
+
+	snprintf(rel, sizeof(rel), DAXDEVS "/%s/target_node", name);
+	if (fk_read(rel, buf, sizeof(buf)) < 0 || !parse_int(buf, &node) || node < 0)
+		return EINVAL;
+	if (!dax_attr_u64(name, "resource", 16, &start) || !dax_attr_u64(name, "size", 10, &size) ||
+	    !bs)
+		return EINVAL;
+	kstart = (start + bs - 1) / bs * bs;
+	kend = (start + size) / bs * bs;
+	if (kend <= kstart)
+		return EINVAL; /* nothing left after aligning to memory blocks */
+	for (uint64_t a = kstart; a < kend; a += bs) {
+		snprintf(rel, sizeof(rel), MEMDIR "/memory%" PRIu64, a / bs);
+		if (fk_exists(rel))
+			return EBUSY; /* request_mem_region() conflict */
+	}
+	if (dax_attr_u64(name, "memmap_on_memory", 10, &mom) && mom == 1 &&
+	    !(fk_read(SYSFS_HOTPLUG_PARAM, buf, sizeof(buf)) >= 0 &&
+	      (!strcmp(buf, "N") || !strcmp(buf, "n") || !strcmp(buf, "0"))))
+		vmemmap = (int64_t)(bs / 4096 * 64 / 4096);
+	if (fk_read(MEMDIR "/auto_online_blocks", autoon, sizeof(autoon)) < 0)
+		snprintf(autoon, sizeof(autoon), "offline");
+
+	ensure_node(node);
+	for (uint64_t a = kstart; a < kend; a += bs) {
+		if (add_block(a / bs, node, vmemmap))
+			return EIO;
+		if (strcmp(autoon, "offline") != 0) {
+			snprintf(rel, sizeof(rel), MEMDIR "/memory%" PRIu64, a / bs);
+			snprintf(zones, sizeof(zones), "Normal Movable");
+			if (pick_zone(autoon, zones, zone, sizeof(zone)))
+				set_online(rel, zone);
+		}
+	}
+	iomem_insert(kstart, kend - 1, name, "System RAM (kmem)");
+	return 0;
+}
+
+/* Probe with drv and, on success, bind.  0 or errno. */
+static int dax_probe_bind(const char *drv, const char *name)
+{
+	uint64_t start, size;
+	int e = 0;
+
+	if (!strcmp(drv, "kmem")) {
+		e = kmem_probe(name);
+	} else if (dax_attr_u64(name, "resource", 16, &start) &&
+		   dax_attr_u64(name, "size", 10, &size) && size) {
+		iomem_insert(start, start + size - 1, name, NULL);
+	}
+	if (!e)
+		dax_links(drv, name, true);
+	return e;
+}
+
+static int rule_dax_driver(const char *drv, const char *file, const char *v)
+{
+	char cur[64];
+	bool exists;
+	uint64_t start, size;
+
+	if (strcmp(drv, "kmem") != 0 && strcmp(drv, "device_dax") != 0)
+		return -1; /* not ours: a plain file */
+	if (!strcmp(file, "new_id") || !strcmp(file, "remove_id")) {
+		if (!valid_dax_name(v))
+			return EINVAL;
+		dax_ids(drv, v, !strcmp(file, "new_id") ? 1 : -1);
+		if (!strcmp(file, "new_id") && dax_driver(v, cur, sizeof(cur)) && !cur[0])
+			dax_probe_bind(drv, v);
+		return 0;
+	}
+	if (!strcmp(file, "bind")) {
+		exists = valid_dax_name(v) && dax_driver(v, cur, sizeof(cur));
+		if (!exists || (!strcmp(drv, "kmem") && !dax_ids(drv, v, 0)))
+			return ENODEV;
+		if (cur[0])
+			return EBUSY;
+		return dax_probe_bind(drv, v);
+	}
+	if (!strcmp(file, "unbind")) {
+		if (!valid_dax_name(v) || !dax_driver(v, cur, sizeof(cur)) || strcmp(cur, drv))
+			return ENODEV;
+		dax_links(drv, v, false);
+		if (!strcmp(drv, "device_dax") && dax_attr_u64(v, "resource", 16, &start) &&
+		    dax_attr_u64(v, "size", 10, &size) && size)
+			iomem_remove(start, start + size - 1, v);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * A write through the real directory of a dax device is named as the kernel
+ * documents it: sys/bus/dax/devices/daxX.Y/<attr>.
+ */
+static void canon_dax_path(char *rel, size_t size)
+{
+	char dir[PATH_MAX], byname[PATH_MAX], a[PATH_MAX], b[PATH_MAX], *slash, *name;
+
+	snprintf(dir, sizeof(dir), "%s", rel);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	name = strrchr(dir, '/');
+	name = name ? name + 1 : dir;
+	if (!valid_dax_name(name))
+		return;
+	if (snprintf(byname, sizeof(byname), DAXDEVS "/%s", name) >= (int)sizeof(byname) ||
+	    !strcmp(dir, byname) || !fk_realrel(byname, a, sizeof(a)) ||
+	    !fk_realrel(dir, b, sizeof(b)) || strcmp(a, b) != 0)
+		return;
+	if (snprintf(a, sizeof(a), "%s/%s", byname, slash + 1) < (int)size)
+		memcpy(rel, a, strlen(a) + 1);
+}
+
 /* Is rel "<prefix><name>/<attr>" with name free of '/'?  Fills dir. */
 static bool match(const char *rel, const char *prefix, const char *attr, char *dir, size_t size)
 {
@@ -469,6 +1290,15 @@ static int apply_rules(const char *rel, const char *v, const char *raw, size_t n
 		return rule_dax_memmap(dir, v);
 	if (!strcmp(rel, "sys/devices/system/memory/auto_online_blocks"))
 		return rule_auto_online(v);
+	if (match(rel, DAXDRVS "/", "new_id", dir, sizeof(dir)) ||
+	    match(rel, DAXDRVS "/", "remove_id", dir, sizeof(dir)) ||
+	    match(rel, DAXDRVS "/", "bind", dir, sizeof(dir)) ||
+	    match(rel, DAXDRVS "/", "unbind", dir, sizeof(dir))) {
+		int e = rule_dax_driver(dir + strlen(DAXDRVS "/"), rel + strlen(dir) + 1, v);
+
+		if (e >= 0)
+			return e;
+	}
 	return -fk_store(rel, raw, n);
 }
 

@@ -498,6 +498,297 @@ static void test_dax(struct sysroot *sr)
 			       "sys/bus/dax/devices/dax1.0/memmap_on_memory 0 OK\n");
 }
 
+#define DAX "sys/bus/dax/"
+#define HMEM "sys/devices/platform/hmem.2/"
+
+static void mklink(const char *rel, const char *target)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	mkdirs(path);
+	unlink(path);
+	if (symlink(target, path) != 0) {
+		fprintf(stderr, "cannot make link %s: %m\n", path);
+		exit(2);
+	}
+}
+
+/* Link target as text, "<none>" if it is not a link. */
+static const char *link_get(const char *rel)
+{
+	static char buf[2][PATH_MAX];
+	static int slot;
+	char path[PATH_MAX], *b = buf[slot++ % 2];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	n = readlink(path, b, PATH_MAX - 1);
+	if (n < 0)
+		return "<none>";
+	b[n] = '\0';
+	return b;
+}
+
+static bool exists(const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return access(path, F_OK) == 0;
+}
+
+/* A dax device the way mkfixture.py lays it out: real dir plus bus link. */
+static void dax_dev(const char *name, const char *resource, const char *size, const char *node,
+		    const char *memmap)
+{
+	char rel[PATH_MAX], target[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), HMEM "%s/target_node", name);
+	put(rel, node);
+	snprintf(rel, sizeof(rel), HMEM "%s/resource", name);
+	put(rel, resource);
+	snprintf(rel, sizeof(rel), HMEM "%s/size", name);
+	put(rel, size);
+	if (memmap) {
+		snprintf(rel, sizeof(rel), HMEM "%s/memmap_on_memory", name);
+		put(rel, memmap);
+	}
+	snprintf(rel, sizeof(rel), DAX "devices/%s", name);
+	snprintf(target, sizeof(target), "../../../devices/platform/hmem.2/%s", name);
+	mklink(rel, target);
+}
+
+static void test_dax_bus(struct sysroot *sr)
+{
+	for (int i = 0; i < 2; i++) {
+		const char *drv = i ? "device_dax" : "kmem";
+		char rel[128];
+
+		snprintf(rel, sizeof(rel), DAX "drivers/%s/bind", drv);
+		put(rel, "");
+		snprintf(rel, sizeof(rel), DAX "drivers/%s/unbind", drv);
+		put(rel, "");
+		snprintf(rel, sizeof(rel), DAX "drivers/%s/new_id", drv);
+		put(rel, "");
+		snprintf(rel, sizeof(rel), DAX "drivers/%s/remove_id", drv);
+		put(rel, "");
+	}
+	put("sys/module/memory_hotplug/parameters/memmap_on_memory", "Y\n");
+	put(MEM "auto_online_blocks", "offline\n");
+	put("sys/devices/system/node/node0/meminfo", "Node 0 MemTotal: 0 kB\n");
+	put("proc/iomem", "00000000-00000fff : Reserved\n"
+			  "00001000-0009fbff : System RAM\n"
+			  "640000000-65fffffff : Soft Reserved\n"
+			  "700000000-7ffffffff : System RAM\n");
+	put("proc/zoneinfo", "Node 0, zone   Normal\n  pages free     7\n"
+			     "        spanned  9\n        present  9\n        managed  8\n"
+			     "      nr_free_pages 7\n"
+			     "Node 0, zone  Movable\n  pages free     0\n"
+			     "        spanned  0\n        present  0\n        managed  0\n");
+	/* blocks 201 and 202 lie wholly inside [resource, resource + size) */
+	dax_dev("dax2.0", "0x640200000\n", "402653184\n", "1\n", "1\n");
+	dax_dev("dax2.1", "0x660000000\n", "134217728\n", "-1\n", "0\n");
+	dax_dev("dax2.2", "0x668000000\n", "100000\n", "0\n", NULL);
+	log_reset();
+
+	/* new_id wants exactly dax<region>.<id> */
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/new_id", "dax2"), -EINVAL);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/new_id", "dax2.0x"), -EINVAL);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/new_id", "dax2.0\n\n"), -EINVAL);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/new_id", "dax.0"), -EINVAL);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/remove_id", "x"), -EINVAL);
+	CHECK(!exists(DAX "drivers/kmem/.fake_ids"), "bad ids reached the list");
+
+	/* bind: no such device, or kmem without the id, is ENODEV */
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/bind", "dax9.9"), -ENODEV);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/bind", "dax2.0"), -ENODEV);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/device_dax/bind", "dax9.9"), -ENODEV);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/device_dax/unbind", "dax2.0"), -ENODEV);
+
+	/* device_dax matches anything: links and its iomem resource */
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/device_dax/bind", "dax2.0"), 0);
+	CHECK_STREQ(link_get(HMEM "dax2.0/driver"), "../../../../bus/dax/drivers/device_dax");
+	CHECK_STREQ(link_get(DAX "drivers/device_dax/dax2.0"),
+		    "../../../../devices/platform/hmem.2/dax2.0");
+	CHECK_STREQ(get("proc/iomem"), "00000000-00000fff : Reserved\n"
+				       "00001000-0009fbff : System RAM\n"
+				       "640000000-65fffffff : Soft Reserved\n"
+				       "  640200000-6581fffff : dax2.0\n"
+				       "700000000-7ffffffff : System RAM\n");
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/device_dax/bind", "dax2.0"), -EBUSY);
+	/* new_id on a bound device only adds the id */
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/new_id", "dax2.0\n"), 0);
+	CHECK_STREQ(get(DAX "drivers/kmem/.fake_ids"), "dax2.0\n");
+	CHECK_STREQ(link_get(HMEM "dax2.0/driver"), "../../../../bus/dax/drivers/device_dax");
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/bind", "dax2.0"), -EBUSY);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/unbind", "dax2.0"), -ENODEV);
+	/* a changed memmap_on_memory is fine while device_dax holds it; named by bus path */
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "devices/dax2.0/memmap_on_memory", "0"), 0);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "devices/dax2.0/memmap_on_memory", "1"), 0);
+	CHECK_STREQ(get(HMEM "dax2.0/memmap_on_memory"), "1\n");
+
+	/* unbind from device_dax: links and resource go */
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/device_dax/unbind", "dax2.0"), 0);
+	CHECK_STREQ(link_get(HMEM "dax2.0/driver"), "<none>");
+	CHECK(!exists(DAX "drivers/device_dax/dax2.0"), "device_dax link left behind");
+	CHECK(strstr(get("proc/iomem"), "dax2.0") == NULL, "iomem: %s", get("proc/iomem"));
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/device_dax/unbind", "dax2.0"), -ENODEV);
+
+	/* remove_id and new_id again: new_id now binds the unbound device to kmem */
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/remove_id", "dax2.0"), 0);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/remove_id", "dax2.0"), 0);
+	CHECK_STREQ(get(DAX "drivers/kmem/.fake_ids"), "");
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/bind", "dax2.0"), -ENODEV);
+	CHECK(!exists("sys/devices/system/node/node1"), "node1 exists before the test");
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/new_id", "dax2.0"), 0);
+	CHECK_STREQ(link_get(HMEM "dax2.0/driver"), "../../../../bus/dax/drivers/kmem");
+	CHECK_STREQ(link_get(DAX "drivers/kmem/dax2.0"),
+		    "../../../../devices/platform/hmem.2/dax2.0");
+	CHECK(!exists(MEM "memory200"), "memory200: only whole blocks are added");
+	CHECK(!exists(MEM "memory203"), "memory203: only whole blocks are added");
+	for (int i = 201; i <= 202; i++) {
+		char name[32], rel[128], want[64];
+
+		snprintf(name, sizeof(name), "memory%d", i);
+		CHECK_STREQ(block_get(name, "state"), "offline\n");
+		CHECK_STREQ(block_get(name, "online"), "0\n");
+		CHECK_STREQ(block_get(name, "valid_zones"), "Normal Movable\n");
+		CHECK_STREQ(block_get(name, "removable"), "1\n");
+		CHECK_STREQ(block_get(name, ".fake_vmemmap_pages"), "512\n");
+		snprintf(rel, sizeof(rel), MEM "%s/node1", name);
+		CHECK_STREQ(link_get(rel), "../../node/node1");
+		snprintf(rel, sizeof(rel), "sys/devices/system/node/node1/%s", name);
+		snprintf(want, sizeof(want), "../../memory/%s", name);
+		CHECK_STREQ(link_get(rel), want);
+	}
+	CHECK_STREQ(block_get("memory201", "phys_index"), "000000c9\n");
+	CHECK_STREQ(get("sys/devices/system/node/node1/meminfo"),
+		    "Node 1 MemTotal:              0 kB\nNode 1 MemFree:               0 kB\n"
+		    "Node 1 MemUsed:               0 kB\n");
+	CHECK_STREQ(get("proc/iomem"), "00000000-00000fff : Reserved\n"
+				       "00001000-0009fbff : System RAM\n"
+				       "640000000-65fffffff : Soft Reserved\n"
+				       "  648000000-657ffffff : dax2.0\n"
+				       "    648000000-657ffffff : System RAM (kmem)\n"
+				       "700000000-7ffffffff : System RAM\n");
+	/* kmem holds it: a different memmap_on_memory is refused */
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "devices/dax2.0/memmap_on_memory", "0"), -EBUSY);
+
+	/* the new blocks online with the zoneinfo bookkeeping (node 1 gets a section) */
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "memory201/state", "online_movable"), 0);
+	CHECK_STREQ(strstr(get("proc/zoneinfo"), "Node 1"),
+		    "Node 1, zone  Movable\n  pages free     32256\n"
+		    "        spanned  32768\n        present  32768\n"
+		    "        managed  32256\n");
+
+	/* kmem errors: no node, nothing left after alignment, blocks already there */
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/new_id", "dax2.1"), 0);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/bind", "dax2.1"), -EINVAL);
+	CHECK_STREQ(link_get(HMEM "dax2.1/driver"), "<none>");
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/new_id", "dax2.2"), 0);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/bind", "dax2.2"), -EINVAL);
+	CHECK_STREQ(get(DAX "drivers/kmem/.fake_ids"), "dax2.0\ndax2.1\ndax2.2\n");
+	dax_dev("dax2.3", "0x648000000\n", "134217728\n", "0\n", "0\n");
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/new_id", "dax2.3"), 0);
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/bind", "dax2.3"), -EBUSY);
+	CHECK_STREQ(link_get(HMEM "dax2.3/driver"), "<none>");
+
+	/* unbind from kmem: only the links (its memory cannot go while online) */
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/unbind", "dax2.0"), 0);
+	CHECK_STREQ(link_get(HMEM "dax2.0/driver"), "<none>");
+	CHECK(!exists(DAX "drivers/kmem/dax2.0"), "kmem link left behind");
+	CHECK(exists(MEM "memory201/state"), "memory201 removed");
+
+	CHECK_STREQ(
+		log_get(), DAX
+		"drivers/kmem/new_id dax2 EINVAL\n" DAX "drivers/kmem/new_id dax2.0x EINVAL\n" DAX
+		"drivers/kmem/new_id dax2.0\\n\\n EINVAL\n" DAX
+		"drivers/kmem/new_id dax.0 EINVAL\n" DAX "drivers/kmem/remove_id x EINVAL\n" DAX
+		"drivers/kmem/bind dax9.9 ENODEV\n" DAX "drivers/kmem/bind dax2.0 ENODEV\n" DAX
+		"drivers/device_dax/bind dax9.9 ENODEV\n" DAX
+		"drivers/device_dax/unbind dax2.0 ENODEV\n" DAX
+		"drivers/device_dax/bind dax2.0 OK\n" DAX
+		"drivers/device_dax/bind dax2.0 EBUSY\n" DAX
+		"drivers/kmem/new_id dax2.0\\n OK\n" DAX "drivers/kmem/bind dax2.0 EBUSY\n" DAX
+		"drivers/kmem/unbind dax2.0 ENODEV\n" DAX
+		"devices/dax2.0/memmap_on_memory 0 OK\n" DAX
+		"devices/dax2.0/memmap_on_memory 1 OK\n" DAX
+		"drivers/device_dax/unbind dax2.0 OK\n" DAX
+		"drivers/device_dax/unbind dax2.0 ENODEV\n" DAX
+		"drivers/kmem/remove_id dax2.0 OK\n" DAX "drivers/kmem/remove_id dax2.0 OK\n" DAX
+		"drivers/kmem/bind dax2.0 ENODEV\n" DAX "drivers/kmem/new_id dax2.0 OK\n" DAX
+		"devices/dax2.0/memmap_on_memory 0 EBUSY\n" MEM
+		"memory201/state online_movable OK\n" DAX "drivers/kmem/new_id dax2.1 OK\n" DAX
+		"drivers/kmem/bind dax2.1 EINVAL\n" DAX "drivers/kmem/new_id dax2.2 OK\n" DAX
+		"drivers/kmem/bind dax2.2 EINVAL\n" DAX "drivers/kmem/new_id dax2.3 OK\n" DAX
+		"drivers/kmem/bind dax2.3 EBUSY\n" DAX "drivers/kmem/unbind dax2.0 OK\n");
+}
+
+#define ZI_NORMAL(free, span, present, managed)                                                   \
+	"Node 0, zone   Normal\n  pages free     " free "\n        spanned  " span                \
+	"\n        present  " present "\n        managed  " managed "\n      nr_free_pages " free \
+	"\n        protection: (0, 0)\n"
+#define ZI_MOVABLE(free, present, managed)                                            \
+	"Node 0, zone  Movable\n  pages free     " free "\n        spanned  " present \
+	"\n        present  " present "\n        managed  " managed "\n"
+
+static void test_zoneinfo(struct sysroot *sr)
+{
+	put("proc/zoneinfo", ZI_NORMAL("7", "9", "9", "8") ZI_MOVABLE("0", "0", "0"));
+	/* the kernel's attribute gives the vmemmap pages when there is no sidecar */
+	block("memory30", "offline\n", "Normal Movable\n");
+	block_file("memory30", "memmap_on_memory", "512\n");
+	mklink(MEM "memory30/node0", "../../node/node0");
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "memory30/state", "online_movable"), 0);
+	CHECK_STREQ(get("proc/zoneinfo"),
+		    ZI_NORMAL("7", "9", "9", "8") ZI_MOVABLE("32256", "32768", "32256"));
+	/* the sidecar wins over the attribute */
+	block("memory31", "offline\n", "Normal Movable\n");
+	block_file("memory31", "memmap_on_memory", "512\n");
+	block_file("memory31", ".fake_vmemmap_pages", "0\n");
+	mklink(MEM "memory31/node0", "../../node/node0");
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "memory31/state", "online_movable"), 0);
+	CHECK_STREQ(get("proc/zoneinfo"),
+		    ZI_NORMAL("7", "9", "9", "8") ZI_MOVABLE("65024", "65536", "65024"));
+	/* offline gives it back */
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "memory30/state", "offline"), 0);
+	CHECK_STREQ(get("proc/zoneinfo"),
+		    ZI_NORMAL("7", "9", "9", "8") ZI_MOVABLE("32768", "32768", "32768"));
+	/* a kernel zone, with the zone the kernel really picked (.fake_online_zone) */
+	block_file("memory30", ".fake_vmemmap_pages", "0\n");
+	block_file("memory30", ".fake_online_zone", "Normal\n");
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "memory30/state", "online_movable"), 0);
+	CHECK_STREQ(get("proc/zoneinfo"), ZI_NORMAL("32775", "32777", "32777", "32776")
+						  ZI_MOVABLE("32768", "32768", "32768"));
+	/* failed writes and blocks without a node link change nothing */
+	block("memory32", "offline\n", "Normal\n");
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "memory32/state", "online_movable"), -EINVAL);
+	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "memory32/state", "online"), 0);
+	CHECK_STREQ(get("proc/zoneinfo"), ZI_NORMAL("32775", "32777", "32777", "32776")
+						  ZI_MOVABLE("32768", "32768", "32768"));
+
+	/* kmem with auto_online_blocks = online_movable: online on arrival, accounted */
+	put(MEM "auto_online_blocks", "online_movable\n");
+	put("proc/zoneinfo", ZI_MOVABLE("0", "0", "0"));
+	dax_dev("dax3.0", "0x680000000\n", "268435456\n", "0\n", "1\n");
+	log_reset();
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/new_id", "dax3.0"), 0);
+	CHECK_STREQ(block_get("memory208", "state"), "online\n");
+	CHECK_STREQ(block_get("memory209", "valid_zones"), "Movable\n");
+	CHECK_STREQ(block_get("memory209", "online"), "1\n");
+	CHECK_STREQ(get("proc/zoneinfo"), ZI_MOVABLE("64512", "65536", "64512"));
+	/* with the module parameter off the memmap cannot go on the memory */
+	put(MEM "auto_online_blocks", "offline\n");
+	put("sys/module/memory_hotplug/parameters/memmap_on_memory", "N\n");
+	dax_dev("dax3.1", "0x690000000\n", "134217728\n", "0\n", "1\n");
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/new_id", "dax3.1"), 0);
+	CHECK_STREQ(block_get("memory210", ".fake_vmemmap_pages"), "0\n");
+	CHECK_STREQ(block_get("memory210", "state"), "offline\n");
+	CHECK_STREQ(log_get(),
+		    DAX "drivers/kmem/new_id dax3.0 OK\n" DAX "drivers/kmem/new_id dax3.1 OK\n");
+}
+
 static void test_plain_files(struct sysroot *sr)
 {
 	put("sys/devices/system/node/node0/some_attr", "a much longer old value\n");
@@ -533,6 +824,8 @@ static int run_fake(void)
 	test_errors(sr);
 	test_auto_online(sr);
 	test_dax(sr);
+	test_dax_bus(sr);
+	test_zoneinfo(sr);
 	test_plain_files(sr);
 	return check_exit();
 }
