@@ -90,6 +90,11 @@ static void usage(FILE *f)
 	      "  check-config [FILE...]  validate configuration files\n"
 	      "  status                  what the running memhpd did, per device\n"
 	      "  reload                  make memhpd re-read its configuration (root)\n"
+	      "  standby list            s390 standby memory increments\n"
+	      "  standby configure SIZE|RANGE|--blocks A[-B] [--memmap on-memory|ram]\n"
+	      "          [--zone movable|kernel] [--no-online] [--timeout S]\n"
+	      "  standby deconfigure SIZE|RANGE|--blocks A[-B] [--timeout S]\n"
+	      "                          assign / give back standby memory (chmem -c/-g)\n"
 	      "\n"
 	      "TARGET: memoryN, memoryA-memoryB, 0xSTART-0xEND, a device id or a dax name.\n"
 	      "\n"
@@ -117,6 +122,8 @@ enum {
 	OPT_ZONE,
 	OPT_TIMEOUT,
 	OPT_SOCKET,
+	OPT_MEMMAP,
+	OPT_NO_ONLINE,
 };
 
 static const struct {
@@ -128,6 +135,7 @@ static const struct {
 	{ "check-config", cmd_check_config },
 	{ "status", cmd_status },
 	{ "reload", cmd_reload },
+	{ "standby", cmd_standby },
 };
 
 int main(int argc, char **argv)
@@ -147,6 +155,8 @@ int main(int argc, char **argv)
 		{ "zone", required_argument, NULL, OPT_ZONE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "memmap", required_argument, NULL, OPT_MEMMAP },
+		{ "no-online", no_argument, NULL, OPT_NO_ONLINE },
 		{}
 	};
 	struct ctl c = { .timeout_ms = 30000 };
@@ -205,6 +215,17 @@ int main(int argc, char **argv)
 				return EXIT_FAILURE;
 			}
 			c.timeout_ms = (unsigned)v * 1000;
+			break;
+		case OPT_MEMMAP:
+			if (!streq(optarg, "on-memory") && !streq(optarg, "ram") &&
+			    !streq(optarg, "auto")) {
+				ctl_err("--memmap: \"%s\" is not on-memory, ram or auto", optarg);
+				return EXIT_FAILURE;
+			}
+			c.memmap = optarg;
+			break;
+		case OPT_NO_ONLINE:
+			c.no_online = true;
 			break;
 		default:
 			usage(stderr);

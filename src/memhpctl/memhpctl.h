@@ -25,6 +25,9 @@ struct ctl {
 	/* online/offline */
 	const char *zone;      /* NULL: the policy's choice */
 	unsigned timeout_ms;   /* per block */
+	/* standby configure */
+	const char *memmap;    /* --memmap: NULL = the policy's choice */
+	bool no_online;        /* --no-online */
 	/* positional arguments after the command */
 	int argc;
 	char **argv;
@@ -45,6 +48,7 @@ int cmd_offline(struct ctl *c);
 int cmd_check_config(struct ctl *c);
 int cmd_status(struct ctl *c);
 int cmd_reload(struct ctl *c);
+int cmd_standby(struct ctl *c);
 
 /* A plain text table: columns sized to their widest cell. */
 struct table;
