@@ -63,6 +63,12 @@ struct sp_decision {
 	char reason[320];
 };
 
+/*
+ * "some avg10=1.23 avg60=..." line of /proc/pressure/memory -> 123.  Returns 0,
+ * or -EINVAL when there is no well-formed "some" line with avg10.
+ */
+int psi_parse_some_avg10(const char *text, unsigned *out);
+
 void sp_init(struct sp_state *st);
 /* Account for one sample and decide.  The state changes only by the sample. */
 void sp_decide(struct sp_state *st, const struct standby_config *cfg, const struct sp_inputs *in,

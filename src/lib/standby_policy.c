@@ -3,6 +3,7 @@
  * s390 standby pressure policy (see standby_policy.h).  Pure: the only inputs
  * are the arguments; every decision says why in a sentence with the numbers.
  */
+#include <ctype.h>
 #include <stdarg.h>
 
 #include "standby_policy.h"
@@ -17,6 +18,51 @@ const char *sp_action_name(enum sp_action a)
 	default:
 		return "hold";
 	}
+}
+
+int psi_parse_some_avg10(const char *text, unsigned *out)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		if (startswith(line, "some ")) {
+			const char *p = strstr(line, " avg10=");
+			const char *eol = strchr(line, '\n');
+			unsigned whole = 0, frac = 0, digits = 0;
+
+			if (!p || (eol && p > eol))
+				return -EINVAL;
+			p += strlen(" avg10=");
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+			while (isdigit((unsigned char)*p)) {
+				whole = whole * 10 + (unsigned)(*p++ - '0');
+				if (whole > 100)
+					return -EINVAL;
+			}
+			if (*p == '.') {
+				p++;
+				while (isdigit((unsigned char)*p)) {
+					if (digits < 2)
+						frac = frac * 10 + (unsigned)(*p - '0');
+					digits++;
+					p++;
+				}
+				if (digits == 1)
+					frac *= 10;
+			}
+			if (*p != ' ' && *p != '\n' && *p != '\0')
+				return -EINVAL;
+			if (whole * 100 + frac > 10000)
+				return -EINVAL;
+			*out = whole * 100 + frac;
+			return 0;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -EINVAL;
 }
 
 void sp_init(struct sp_state *st)

@@ -202,6 +202,37 @@ int main(void)
 	    { S(0), 2000, SP_HOLD, 0, NULL },
 	    { S(30), 2000, SP_GROW, 1 * GiB, NULL });
 
+	/* /proc/pressure/memory */
+	{
+		static const struct {
+			const char *text;
+			int r;
+			unsigned v;
+		} p[] = {
+			{ "some avg10=12.34 avg60=1.00 avg300=0.10 total=123\n"
+			  "full avg10=1.00 avg60=0.00 avg300=0.00 total=1\n", 0, 1234 },
+			{ "full avg10=50.00 avg60=0.00 avg300=0.00 total=1\n"
+			  "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", 0, 0 },
+			{ "some avg10=100.00 avg60=0.00 avg300=0.00 total=0\n", 0, 10000 },
+			{ "some avg10=7.5 avg60=0.00\n", 0, 750 },
+			{ "some avg10=7.999 avg60=0.00\n", 0, 799 },
+			{ "some avg10=100.01 avg60=0.00\n", -EINVAL, 0 },
+			{ "some avg10=-1.00 avg60=0.00\n", -EINVAL, 0 },
+			{ "some avg60=1.00\navg10=1.00\n", -EINVAL, 0 },
+			{ "some avg10=1.00x avg60=0.00\n", -EINVAL, 0 },
+			{ "full avg10=1.00\n", -EINVAL, 0 },
+			{ "", -EINVAL, 0 },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(p); i++) {
+			unsigned v = 4242;
+			int r = psi_parse_some_avg10(p[i].text, &v);
+
+			CHECK(r == p[i].r, "psi case %zu: r=%d", i, r);
+			CHECK(r < 0 || v == p[i].v, "psi case %zu: %u, expected %u", i, v, p[i].v);
+		}
+	}
+
 	CHECK_STREQ(sp_action_name(SP_HOLD), "hold");
 	CHECK_STREQ(sp_action_name(SP_GROW), "grow");
 	CHECK_STREQ(sp_action_name(SP_SHRINK), "shrink");
