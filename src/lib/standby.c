@@ -398,14 +398,13 @@ static void ops_adapter(void *data, const struct mem_block *b, const char *op,
 	bool ok = res->outcome != OUTCOME_FAILED && res->outcome != OUTCOME_MISMATCH;
 
 	ru->step_ok = ok;
-	(void)b;
 	if (ok && res->zone != ZONE_ID_NONE)
-		say(ru, ru->cur, op, 0, "%s (%s)", action_outcome_name(res->outcome),
-		    zone_name(res->zone));
+		say(ru, ru->cur, op, 0, "%s %s: %s (%s)", b->name, op,
+		    action_outcome_name(res->outcome), zone_name(res->zone));
 	else if (ok)
-		say(ru, ru->cur, op, 0, "%s", action_outcome_name(res->outcome));
+		say(ru, ru->cur, op, 0, "%s %s: %s", b->name, op, action_outcome_name(res->outcome));
 	else
-		say(ru, ru->cur, op, res->err ? res->err : -EIO, "%s: %s",
+		say(ru, ru->cur, op, res->err ? res->err : -EIO, "%s %s: %s: %s", b->name, op,
 		    action_outcome_name(res->outcome), res->msg);
 }
 

@@ -184,9 +184,9 @@ static void report(void *data, const struct standby_incr *in, const char *op, in
 		json_object_object_add(j, "message", json_object_new_string(msg));
 		json_object_array_add(o->steps, j);
 	} else if (err) {
-		fprintf(stderr, "memhpctl: %s %s: %s\n", op, in->name, msg);
+		fprintf(stderr, "memhpctl: %s\n", msg);
 	} else if (main_op || o->c->verbose) {
-		printf("%s: %s: %s\n", in->name, op, msg);
+		printf("%s\n", msg);
 	}
 }
 

@@ -70,6 +70,9 @@ int daemon_reload(struct daemon *d, char *msg, size_t msglen)
 	log_info("%s", msg);
 	/* decide everything again under the new policy */
 	events_mark_rescan(d);
+	/* [standby] may have been switched on or off; its windows and rate limit carry over */
+	standby_stop(d);
+	standby_start(d);
 	sd_notify(0, "READY=1");
 	return 0;
 }
@@ -108,6 +111,7 @@ static void usage(FILE *f)
 
 static void daemon_free(struct daemon *d)
 {
+	standby_stop(d);
 	control_stop(d);
 	events_stop(d);
 	d->retry_src = sd_event_source_disable_unref(d->retry_src);
@@ -177,6 +181,7 @@ static int run_daemon(struct daemon *d)
 	r = engine_coldplug(d);
 	if (r < 0)
 		log_err("coldplug failed: %s; waiting for events", strerror(-r));
+	standby_start(d);
 	sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
 	log_info("ready: %s", d->status);
 
@@ -291,6 +296,7 @@ int main(int argc, char **argv)
 
 	if (d.once) {
 		r = engine_coldplug(&d);
+		standby_start(&d);
 		ret = r < 0 ? 1 : d.exit_code;
 		log_info("%s (exit %d)", d.status, ret);
 	} else {

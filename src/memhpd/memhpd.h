@@ -23,6 +23,7 @@
 #include "config.h"
 #include "machine.h"
 #include "policy.h"
+#include "standby_policy.h"
 #include "sysroot.h"
 
 struct udev;
@@ -148,6 +149,15 @@ struct daemon {
 
 	char status[256]; /* last STATUS= */
 	int exit_code;    /* for --once: 0, 1, 64 */
+
+	/* standby.c: s390 standby memory ([standby] enabled) */
+	bool standby_active;
+	bool standby_psi_warned;
+	struct sp_state standby_sp;
+	sd_event_source *standby_timer;   /* scan_interval */
+	sd_event_source *standby_psi_src; /* PSI trigger, EPOLLPRI */
+	sd_event_source *standby_sig_src; /* SIGUSR1: look now */
+	char standby_last[320];           /* last blocking hold reason, logged once */
 };
 
 /* engine.c */
@@ -178,6 +188,12 @@ int dax_to_system_ram(struct sysroot *sr, const char *name, enum memmap_place me
 /* control.c */
 int control_start(struct daemon *d);
 void control_stop(struct daemon *d);
+
+/* standby.c: start after coldplug (enforces floor/ceiling once; timers unless --once) */
+int standby_start(struct daemon *d);
+void standby_stop(struct daemon *d);
+/* Scan, decide, act; trigger names what woke it ("scan", "SIGUSR1", ...). */
+int standby_run(struct daemon *d, const char *trigger);
 
 /* main.c */
 int daemon_reload(struct daemon *d, char *msg, size_t msglen);
