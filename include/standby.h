@@ -19,6 +19,9 @@
  * (END inclusive) aligned to blocks; --blocks takes A-B or A.  A SIZE walks
  * increments upwards when configuring and downwards when deconfiguring,
  * skipping ones already in the requested state; a RANGE counts those as done.
+ * Unlike chmem -c, configure also onlines (unless no_online), so a SIZE also
+ * picks configured increments that are still offline; a SIZE deconfigure
+ * never touches memory online in a kernel zone (boot memory).
  * Nothing here prints: every step is reported to a callback.
  */
 #ifndef MEMHP_STANDBY_H
@@ -73,7 +76,11 @@ int standby_scan(struct sysroot *sr, const struct machine *m, struct standby *sb
 void standby_free(struct standby *sb);
 struct standby_incr *standby_find(const struct standby *sb, uint64_t index);
 
-/* Can this increment be offlined and deconfigured by a policy (movable, removable)? */
+/*
+ * May a policy give this increment back: configured, online in ZONE_MOVABLE
+ * and not marked unremovable (so offlining it can succeed and shrinks online
+ * memory)?
+ */
 bool standby_incr_shrinkable(const struct standby_incr *in);
 
 struct standby_sel {

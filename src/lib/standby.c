@@ -263,11 +263,8 @@ struct standby_incr *standby_find(const struct standby *sb, uint64_t index)
 
 bool standby_incr_shrinkable(const struct standby_incr *in)
 {
-	if (!in->configured || in->removable == 0)
-		return false;
-	if (in->state == BLOCK_ONLINE)
-		return in->zone == ZONE_ID_MOVABLE;
-	return in->state == BLOCK_OFFLINE;
+	return in->configured && in->removable != 0 && in->state == BLOCK_ONLINE &&
+	       in->zone == ZONE_ID_MOVABLE;
 }
 
 /* ---- selections (chmem syntax) ----------------------------------------- */
@@ -732,7 +729,8 @@ int standby_configure(struct sysroot *sr, const struct config *cfg, struct machi
 			struct standby_incr *in = &sb->incr[i];
 			bool ok;
 
-			if (in->configured)
+			/* configured but offline counts too: configure means usable memory */
+			if (in->configured && (o->no_online || in->state == BLOCK_ONLINE))
 				continue;
 			link_block(m, in);
 			ok = fw ? configure_fw(&ru, in, want, zone, explicit_memmap) :

@@ -134,7 +134,7 @@ int standby_run(struct daemon *d, const char *trigger)
 	for (size_t i = 0; i < sb.n; i++) {
 		const struct standby_incr *x = &sb.incr[i];
 
-		if (!x->configured)
+		if (!x->configured || x->state != BLOCK_ONLINE)
 			in.growable += x->size;
 		else if (standby_incr_shrinkable(x))
 			in.shrinkable += x->size;
