@@ -273,7 +273,15 @@ static int handle_device(struct daemon *d, size_t di)
 		decision_free(&dec);
 		return -ENOMEM;
 	}
-	record_decision(d, a.rec, &dec);
+	/*
+	 * A device whose blocks are all online has nothing left to decide.  The
+	 * kernel sends an "online" uevent for every block we online, so without
+	 * this the next batch would overwrite the decision that onlined the
+	 * device (zone, memmap chosen) with "leave: already online".
+	 */
+	if (!(dec.action == DECIDE_LEAVE && dev->nblocks && dev->online_blocks == dev->nblocks &&
+	      a.rec->decision[0]))
+		record_decision(d, a.rec, &dec);
 	a.rec->memmap_on_device_bytes = dev->memmap_on_device_bytes;
 	a.rec->memmap_in_ram_bytes = dev->memmap_in_ram_bytes;
 
