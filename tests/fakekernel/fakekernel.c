@@ -56,7 +56,9 @@
  *   Binding creates daxX.Y/driver -> drivers/<drv> and drivers/<drv>/daxX.Y
  *   -> the device, as relative links from the device's real directory.
  *   device_dax probe: adds "S-E : daxX.Y" (resource, size) to proc/iomem.
- *   kmem probe: EINVAL if target_node < 0 or no whole memory block lies in
+ *   kmem probe: the errno named in daxX.Y/.fake_kmem_error ("ENOMEM", ...;
+ *   unknown names EIO) if that exists (a probe failure to test recovery);
+ *   EINVAL if target_node < 0 or no whole memory block lies in
  *   [resource, resource+size); EBUSY if a memoryN of the range exists.  It
  *   then creates nodeN (if missing) and memoryN for every whole block:
  *   phys_index, state/online (offline, or onlined as auto_online_blocks
@@ -1125,6 +1127,17 @@ static int add_block(uint64_t idx, int node, int64_t vmemmap)
 	return 0;
 }
 
+/* "ENOMEM" -> ENOMEM for the few errors a probe returns; anything else EIO. */
+static int errno_by_name(const char *s)
+{
+	static const int errs[] = { ENOMEM, EBUSY, EINVAL, ENXIO, ENODEV, EEXIST, ENOSPC };
+
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+		if (!strcmp(s, strerrorname_np(errs[i])))
+			return errs[i];
+	return EIO;
+}
+
 /* dev_dax_kmem_probe(): hot-add the whole blocks of the device's range. */
 static int kmem_probe(const char *name)
 {
@@ -1133,6 +1146,9 @@ static int kmem_probe(const char *name)
 	int64_t vmemmap = 0;
 	int node;
 
+	snprintf(rel, sizeof(rel), DAXDEVS "/%s/.fake_kmem_error", name);
+	if (fk_read(rel, buf, sizeof(buf)) >= 0)
+		return errno_by_name(buf);
 	snprintf(rel, sizeof(rel), DAXDEVS "/%s/target_node", name);
 	if (fk_read(rel, buf, sizeof(buf)) < 0 || !parse_int(buf, &node) || node < 0)
 		return EINVAL;

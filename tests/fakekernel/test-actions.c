@@ -694,6 +694,13 @@ static void test_dax_bus(struct sysroot *sr)
 	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/bind", "dax2.3"), -EBUSY);
 	CHECK_STREQ(link_get(HMEM "dax2.3/driver"), "<none>");
 
+	/* a probe failure on request */
+	put(HMEM "dax2.1/.fake_kmem_error", "ENOMEM\n");
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/bind", "dax2.1"), -ENOMEM);
+	put(HMEM "dax2.1/.fake_kmem_error", "EWHATEVER\n");
+	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/bind", "dax2.1"), -EIO);
+	CHECK_STREQ(link_get(HMEM "dax2.1/driver"), "<none>");
+
 	/* unbind from kmem: only the links (its memory cannot go while online) */
 	CHECK_EQ_INT(sysroot_write_attr(sr, DAX "drivers/kmem/unbind", "dax2.0"), 0);
 	CHECK_STREQ(link_get(HMEM "dax2.0/driver"), "<none>");
@@ -722,7 +729,8 @@ static void test_dax_bus(struct sysroot *sr)
 		"memory201/state online_movable OK\n" DAX "drivers/kmem/new_id dax2.1 OK\n" DAX
 		"drivers/kmem/bind dax2.1 EINVAL\n" DAX "drivers/kmem/new_id dax2.2 OK\n" DAX
 		"drivers/kmem/bind dax2.2 EINVAL\n" DAX "drivers/kmem/new_id dax2.3 OK\n" DAX
-		"drivers/kmem/bind dax2.3 EBUSY\n" DAX "drivers/kmem/unbind dax2.0 OK\n");
+		"drivers/kmem/bind dax2.3 EBUSY\n" DAX "drivers/kmem/bind dax2.1 ENOMEM\n" DAX
+		"drivers/kmem/bind dax2.1 EIO\n" DAX "drivers/kmem/unbind dax2.0 OK\n");
 }
 
 #define ZI_NORMAL(free, span, present, managed)                                                   \
