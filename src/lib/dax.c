@@ -146,7 +146,9 @@ static void dax_topology(struct sysroot *sr, struct machine *m, struct dax_devic
 
 	if (strstr(path, "/ndbus"))
 		strscpy_safe(d->kind, "pmem", sizeof(d->kind));
-	else if (strstr(path, "/cxl") || strstr(path, "cxl_"))
+	/* CXL regions hang below the ACPI0017 root: .../ACPI0017:00/root0/decoder0.0/region0/dax_region0 */
+	else if (strstr(path, "ACPI0017") || strstr(path, "/decoder") || strstr(path, "/cxl") ||
+		 strstr(path, "cxl_"))
 		strscpy_safe(d->kind, "cxl", sizeof(d->kind));
 	else if (strstr(path, "hmem"))
 		strscpy_safe(d->kind, "hmem", sizeof(d->kind));

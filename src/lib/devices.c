@@ -7,7 +7,8 @@
  *   dax           /proc/iomem "System RAM (kmem)" under a "daxX.Y" resource,
  *                 or (iomem addresses hidden) a kmem-bound dax device's range
  *   virtio-mem    /proc/iomem "System RAM (virtio_mem)" under "virtioN"
- *   s390-standby  /sys/firmware/memory/memoryN exists (Linux 6.19+); before
+ *   s390-standby  /sys/firmware/memory/memoryN exists and the block has a
+ *                 "System RAM" resource of its own (Linux 6.19+); before
  *                 6.19, on s390, blocks from the first non-online one upwards
  *                 (standby storage sits above the assigned storage)
  *   boot          any other block that is online: one device per node
@@ -77,6 +78,24 @@ found:
 	return false;
 }
 
+/*
+ * On Linux 6.19+ every s390 increment, boot memory included, has an entry in
+ * /sys/firmware/memory.  Standby increments are added one block at a time
+ * and keep a "System RAM" resource of exactly their size; boot memory is one
+ * merged resource.  Without usable iomem, trust the firmware entry.
+ */
+static bool own_ram_resource(const struct machine *m, const struct mem_block *b)
+{
+	int i;
+
+	if (m->iomem.addresses_hidden || !m->iomem.nres)
+		return true;
+	i = iomem_find_containing(&m->iomem, b->start, b->start + b->size - 1, "System RAM");
+	if (i < 0)
+		return true;
+	return m->iomem.res[i].start == b->start && m->iomem.res[i].end == b->start + b->size - 1;
+}
+
 static void classify(const struct machine *m, const struct mem_block *b, uint64_t standby_from,
 		     struct owner *o)
 {
@@ -105,7 +124,7 @@ static void classify(const struct machine *m, const struct mem_block *b, uint64_
 		strscpy_safe(o->id, parent, sizeof(o->id));
 		return;
 	}
-	if ((m->has_fw_memory && b->fw_config >= 0) ||
+	if ((m->has_fw_memory && b->fw_config >= 0 && own_ram_resource(m, b)) ||
 	    (m->is_s390 && !m->has_fw_memory && b->index >= standby_from)) {
 		o->type = DEV_S390_STANDBY;
 		return; /* id: the contiguous run, set by the caller */
@@ -156,9 +175,10 @@ static int device_add_block(struct machine *m, struct mem_device *d, size_t bi)
 	if (b->start + b->size > d->end)
 		d->end = b->start + b->size;
 	d->size += b->size;
-	if (d->node == -2)
+	/* -2: not set yet; -1: several nodes.  Blocks without a node link don't count. */
+	if (b->node >= 0 && d->node == -2)
 		d->node = b->node;
-	else if (d->node != b->node)
+	else if (b->node >= 0 && d->node != b->node)
 		d->node = -1;
 	b->device = (int)(d - m->devices);
 	return 0;

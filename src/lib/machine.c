@@ -486,8 +486,10 @@ void machine_recount(struct machine *m)
 			continue;
 		n->memmap_on_device_bytes += on_dev;
 		n->memmap_in_ram_bytes += in_ram;
-		if (b->state != BLOCK_ONLINE) {
+		if (b->state == BLOCK_OFFLINE) {
 			n->offline_bytes += b->size;
+		} else if (b->state == BLOCK_STATE_UNKNOWN) {
+			/* unreadable state: neither online nor offline memory */
 		} else if (b->zone == ZONE_ID_MOVABLE) {
 			n->movable_bytes += b->size;
 			n->movable_usable_bytes += b->size - on_dev;

@@ -30,12 +30,15 @@ static void add(json_object *o, const char *k, json_object *v)
 	json_object_object_add(o, k, v);
 }
 
-static json_object *zones_array(unsigned mask)
+/* In the kernel's order: its default zone first, then the others ascending. */
+static json_object *zones_array(unsigned mask, enum zone_id first)
 {
 	json_object *a = json_object_new_array();
 
+	if (first != ZONE_ID_NONE && (mask & ZONE_BIT(first)))
+		json_object_array_add(a, json_object_new_string(zone_name(first)));
 	for (unsigned z = ZONE_ID_DMA; z < ZONE_ID_MAX; z++)
-		if (mask & ZONE_BIT(z))
+		if ((mask & ZONE_BIT(z)) && z != first)
 			json_object_array_add(a, json_object_new_string(zone_name(z)));
 	return a;
 }
@@ -52,7 +55,7 @@ json_object *render_block(const struct machine *m, const struct mem_block *b)
 	add(o, "zone", b->state == BLOCK_ONLINE && b->zone != ZONE_ID_NONE ?
 			       json_object_new_string(zone_name(b->zone)) :
 			       NULL);
-	add(o, "valid_zones", zones_array(b->valid_zones));
+	add(o, "valid_zones", zones_array(b->valid_zones, b->zone_default));
 	add(o, "node", jnode(b->node));
 	add(o, "removable", b->removable >= 0 ? json_object_new_boolean(b->removable) : NULL);
 	add(o, "device", b->device >= 0 ? json_object_new_string(m->devices[b->device].id) : NULL);
@@ -257,9 +260,9 @@ json_object *render_machine(const struct machine *m, unsigned what)
 		add(o, "dax", a);
 	}
 	for (size_t i = 0; i < m->nblocks; i++) {
-		if (m->blocks[i].state == BLOCK_ONLINE)
+		if (m->blocks[i].state == BLOCK_ONLINE || m->blocks[i].state == BLOCK_GOING_OFFLINE)
 			online += m->blocks[i].size;
-		else
+		else if (m->blocks[i].state == BLOCK_OFFLINE)
 			offline += m->blocks[i].size;
 	}
 	t = json_object_new_object();
