@@ -93,16 +93,29 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 fi
 
-# Newest kernel package of the series that apt knows about.
+# Newest kernel package of the series that apt knows about. apt-cache takes seconds on a busy
+# machine, so the answer is remembered until apt's package lists change.
 find_kernel() { apt-cache pkgnames linux-image- 2>/dev/null | grep -E "$pkg_re" | sort -V | tail -n1; }
-kpkg=$(find_kernel)
-if [ -z "$kpkg" ]; then
-	apt_update
-	kpkg=$(find_kernel)
+lists_stamp() { stat -c '%n %Y %s' /var/lib/apt/lists/*Packages* 2>/dev/null | sha256sum | cut -c1-16; }
+mkdir -p "$out"
+resolved="$out/resolved-$series"
+kpkg=
+kver=
+if [ -f "$resolved" ] && [ "$(sed -n 1p "$resolved")" = "$(lists_stamp)" ]; then
+	kpkg=$(sed -n 2p "$resolved")
+	kver=$(sed -n 3p "$resolved")
 fi
-[ -n "$kpkg" ] || skip "no package matching $pkg_re in apt's lists"
-kver=$(apt-cache show --no-all-versions "$kpkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
-[ -n "$kver" ] || skip "apt-cache show $kpkg gives no version"
+if [ -z "$kpkg" ] || [ -z "$kver" ]; then
+	kpkg=$(find_kernel)
+	if [ -z "$kpkg" ]; then
+		apt_update
+		kpkg=$(find_kernel)
+	fi
+	[ -n "$kpkg" ] || skip "no package matching $pkg_re in apt's lists"
+	kver=$(apt-cache show --no-all-versions "$kpkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
+	[ -n "$kver" ] || skip "apt-cache show $kpkg gives no version"
+	printf '%s\n' "$(lists_stamp)" "$kpkg" "$kver" >"$resolved.tmp.$$" && mv "$resolved.tmp.$$" "$resolved"
+fi
 
 pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo none; }
 key_input=$(
@@ -231,5 +244,14 @@ touch "$tmp/done"
 rm -rf "$dest"
 mv "$tmp" "$dest"
 trap - EXIT
+# Older builds of this series (other package versions or harness files) are not needed again.
+for d in "$out/$series"-*; do
+	[ "$d" = "$dest" ] || rm -rf "$d"
+done
+for f in "$out"/debs/*.deb; do
+	p=$(basename "$f")
+	p=${p%%_*}
+	if [[ $p =~ $pkg_re ]] && [ "$f" != "$deb" ]; then rm -f "$f"; fi
+done
 log "assets ready: $dest ($(du -h "$dest/initrd.img" | cut -f1) initramfs)"
 echo "$dest"
