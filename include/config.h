@@ -16,6 +16,8 @@
 
 #define MEMHPD_CONF_DEFAULT "/etc/memhpd/memhpd.conf"
 #define MEMHPD_CONF_DIR_DEFAULT "/etc/memhpd/memhpd.conf.d"
+#define MEMHPD_STATE_FILE_DEFAULT "/run/memhpd/state.json"
+#define MEMHPD_CONTROL_SOCKET_DEFAULT "/run/memhpd/control"
 #define RULE_NAME_MAX 64
 
 enum zone_choice {
@@ -147,6 +149,20 @@ int config_load(struct config *cfg, const char *main_path, const char *dropin_di
 
 /* Load exactly these files in order (check-config FILE...). */
 int config_load_files(struct config *cfg, char *const *files, size_t nfiles);
+
+/*
+ * The default configuration file and drop-in directory for a sysroot: with
+ * one other than "/" (NULL) the whole "/" is that directory, as for lsmem.
+ */
+void config_default_paths(const char *sysroot, char *file, size_t fsize, char *dir, size_t dsize);
+
+/*
+ * Likewise for the runtime paths: a state file or control socket left at its
+ * default moves below the sysroot, so a test or a demo never touches the
+ * host's /run/memhpd.  Explicitly configured paths stay as they are.
+ * Returns 0 or -ENAMETOOLONG (also reported in cfg->errors).
+ */
+int config_rebase_defaults(struct config *cfg, const char *sysroot);
 
 /* Static cross-checks after loading (duplicate match sets, ...); appends to errors. */
 int config_validate(struct config *cfg);

@@ -84,8 +84,8 @@ void config_init(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = LOG_INFO;
 	cfg->kernel_auto_online = KAO_SET_OFFLINE;
-	strscpy_safe(cfg->state_file, "/run/memhpd/state.json", sizeof(cfg->state_file));
-	strscpy_safe(cfg->control_socket, "/run/memhpd/control", sizeof(cfg->control_socket));
+	strscpy_safe(cfg->state_file, MEMHPD_STATE_FILE_DEFAULT, sizeof(cfg->state_file));
+	strscpy_safe(cfg->control_socket, MEMHPD_CONTROL_SOCKET_DEFAULT, sizeof(cfg->control_socket));
 	cfg->metrics_file[0] = '\0';
 	cfg->node_wait_ms = 2000;
 	cfg->online_retries = 5;
@@ -1421,4 +1421,53 @@ int config_validate(struct config *cfg)
 	if (oom)
 		return -ENOMEM;
 	return cfg->errors.n > before ? -EINVAL : 0;
+}
+
+static bool is_host_root(const char *sysroot)
+{
+	return !sysroot || !*sysroot || streq(sysroot, "/");
+}
+
+void config_default_paths(const char *sysroot, char *file, size_t fsize, char *dir, size_t dsize)
+{
+	if (is_host_root(sysroot)) {
+		snprintf(file, fsize, "%s", MEMHPD_CONF_DEFAULT);
+		snprintf(dir, dsize, "%s", MEMHPD_CONF_DIR_DEFAULT);
+		return;
+	}
+	snprintf(file, fsize, "%s%s", sysroot, MEMHPD_CONF_DEFAULT);
+	snprintf(dir, dsize, "%s%s", sysroot, MEMHPD_CONF_DIR_DEFAULT);
+}
+
+static int rebase(struct config *cfg, char *path, size_t size, const char *def,
+		  const char *sysroot, const char *key)
+{
+	char buf[512];
+	int w;
+
+	if (!streq(path, def))
+		return 0;
+	w = snprintf(buf, sizeof(buf), "%s%s", sysroot, def);
+	if (w < 0 || (size_t)w >= size) {
+		strv_pushf(&cfg->errors, "[daemon] %s: %s below sysroot %s is too long; set it "
+			   "explicitly", key, def, sysroot);
+		return -ENAMETOOLONG;
+	}
+	memcpy(path, buf, (size_t)w + 1);
+	return 0;
+}
+
+int config_rebase_defaults(struct config *cfg, const char *sysroot)
+{
+	int r;
+
+	if (is_host_root(sysroot))
+		return 0;
+	r = rebase(cfg, cfg->state_file, sizeof(cfg->state_file), MEMHPD_STATE_FILE_DEFAULT,
+		   sysroot, "state_file");
+	if (r < 0)
+		return r;
+	/* sockaddr_un holds 108 bytes */
+	return rebase(cfg, cfg->control_socket, 108, MEMHPD_CONTROL_SOCKET_DEFAULT, sysroot,
+		      "control_socket");
 }

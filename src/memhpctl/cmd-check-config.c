@@ -11,16 +11,14 @@ int cmd_check_config(struct ctl *c)
 	struct config cfg;
 	int r;
 
-	config_init(&cfg);
-	if (c->argc)
+	if (c->argc) {
+		config_init(&cfg);
 		r = config_load_files(&cfg, c->argv, (size_t)c->argc);
-	else
-		r = config_load(&cfg, c->config ? c->config : MEMHPD_CONF_DEFAULT,
-				c->config_dir ? c->config_dir :
-				c->config     ? NULL :
-						MEMHPD_CONF_DIR_DEFAULT);
-	if (r >= 0)
-		r = config_validate(&cfg);
+		if (r >= 0)
+			r = config_validate(&cfg);
+	} else {
+		r = ctl_config_load(c, &cfg);
+	}
 	for (size_t i = 0; i < cfg.errors.n; i++)
 		fprintf(stderr, "%s\n", cfg.errors.v[i]);
 	if (r >= 0 && !cfg.errors.n) {

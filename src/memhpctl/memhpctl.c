@@ -49,21 +49,30 @@ int ctl_scan(const struct ctl *c, struct sysroot **srp, struct machine **mp)
 	return 0;
 }
 
-int ctl_config(const struct ctl *c, struct config *cfg)
+int ctl_config_load(const struct ctl *c, struct config *cfg)
 {
+	char file[512], dir[512];
 	int r;
 
 	config_init(cfg);
-	r = config_load(cfg, c->config ? c->config : MEMHPD_CONF_DEFAULT,
-			c->config_dir ? c->config_dir :
-			c->config     ? NULL :
-					MEMHPD_CONF_DIR_DEFAULT);
-	if (!r)
+	config_default_paths(c->sysroot, file, sizeof(file), dir, sizeof(dir));
+	/* an explicit --config without --config-dir means exactly that file */
+	r = config_load(cfg, c->config ? c->config : file,
+			c->config_dir ? c->config_dir : c->config ? NULL : dir);
+	if (r >= 0)
 		r = config_validate(cfg);
-	if (r < 0) {
+	if (r >= 0)
+		r = config_rebase_defaults(cfg, c->sysroot);
+	return r < 0 ? r : cfg->errors.n ? -EINVAL : 0;
+}
+
+int ctl_config(const struct ctl *c, struct config *cfg)
+{
+	if (ctl_config_load(c, cfg) < 0) {
 		for (size_t i = 0; i < cfg->errors.n; i++)
 			fprintf(stderr, "%s\n", cfg->errors.v[i]);
 		ctl_err("invalid configuration");
+		config_free(cfg);
 		return EXIT_FAILURE;
 	}
 	return 0;

@@ -37,6 +37,11 @@ struct ctl {
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Open the sysroot and scan; prints scan problems with -v; returns 0 or an exit code. */
 int ctl_scan(const struct ctl *c, struct sysroot **sr, struct machine **m);
+/*
+ * Load and validate the configuration the daemon would use (below --sysroot
+ * unless --config is given); 0 or -errno, errors in cfg->errors.
+ */
+int ctl_config_load(const struct ctl *c, struct config *cfg);
 /* Load the configuration (defaults when no file); prints errors; returns 0 or exit code. */
 int ctl_config(const struct ctl *c, struct config *cfg);
 void ctl_print_json(json_object *o);

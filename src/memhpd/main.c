@@ -30,6 +30,8 @@ static int load_config(struct daemon *d, struct config *cfg)
 	r = config_load(cfg, d->config_path, d->config_dir);
 	if (r >= 0)
 		r = config_validate(cfg);
+	if (r >= 0)
+		r = config_rebase_defaults(cfg, d->sysroot_path);
 	if (r < 0 || cfg->errors.n) {
 		for (size_t i = 0; i < cfg->errors.n; i++)
 			log_err("%s", cfg->errors.v[i]);
@@ -213,7 +215,8 @@ int main(int argc, char **argv)
 		.cli_log_level = -1,
 		.control_fd = -1,
 	};
-	bool config_dir_set = false;
+	bool config_set = false, config_dir_set = false;
+	char conf_file[512], conf_dir[512];
 	int o, r, ret;
 
 	while ((o = getopt_long(argc, argv, "r:c:l:hV", opts, NULL)) >= 0) {
@@ -223,6 +226,7 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			d.config_path = optarg;
+			config_set = true;
 			break;
 		case OPT_CONFIG_DIR:
 			d.config_dir = optarg;
@@ -256,9 +260,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "memhpd: unexpected argument \"%s\"\n", argv[optind]);
 		return 1;
 	}
-	/* an explicit --config without --config-dir means exactly that file */
-	if (!config_dir_set && !streq(d.config_path, MEMHPD_CONF_DEFAULT))
-		d.config_dir = NULL;
+	/* the configuration lives in the sysroot like everything else ... */
+	config_default_paths(d.sysroot_path, conf_file, sizeof(conf_file), conf_dir,
+			     sizeof(conf_dir));
+	if (!config_set)
+		d.config_path = conf_file;
+	if (!config_dir_set)
+		/* ... and an explicit --config without --config-dir means exactly that file */
+		d.config_dir = config_set ? NULL : conf_dir;
 
 	log_setup(d.cli_log_level >= 0 ? d.cli_log_level : LOG_INFO, d.force_stderr || d.once);
 	if (load_config(&d, &d.cfg) < 0) {
