@@ -12,7 +12,9 @@
 
 MEMHP_PACKAGES=(meson ninja-build pkg-config gcc libudev-dev libsystemd-dev libndctl-dev
 	libdaxctl-dev libjson-c-dev libinih-dev umockdev libumockdev-dev util-linux mount
-	jq python3 groff-base)
+	jq python3 groff-base
+	# umockdev suite: the test driver is Python with GObject introspection
+	gir1.2-umockdev-1.0 python3-gi)
 
 memhp_missing_deps() {
 	local p
