@@ -192,7 +192,8 @@ static void on_online_result(void *data, const struct mem_block *b, const char *
 		a->ok++;
 		a->rec->onlined++;
 		d->st.cnt.blocks_onlined++;
-		log_msg(LOG_INFO, a->dev_id, b->name, "online", "%s: online in %s", b->name, zone);
+		/* per block at debug; handle_device logs one line per device */
+		log_msg(LOG_DEBUG, a->dev_id, b->name, "online", "%s: online in %s", b->name, zone);
 		break;
 	case OUTCOME_ALREADY:
 	case OUTCOME_BY_OTHER:
@@ -317,6 +318,10 @@ static int handle_device(struct daemon *d, size_t di)
 		a.rec->memmap_in_ram_bytes = d->m->devices[di].memmap_in_ram_bytes;
 	}
 	d->st.dirty = true;
+	log_msg(a.failed ? LOG_WARNING : LOG_INFO, id, NULL, "online",
+		"%s: %u of %zu block(s) online as decided (%u onlined by memhpd, %u by someone else), "
+		"%u failed",
+		id, a.ok, n, tally.ok - tally.by_other, tally.by_other, a.failed);
 	if (a.failed && a.ok)
 		return 64;
 	return a.failed ? 1 : 0;
