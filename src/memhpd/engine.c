@@ -246,6 +246,29 @@ static void record_decision(struct daemon *d, struct dev_record *rec, const stru
 		memmap, dec->reasons.n ? dec->reasons.v[dec->reasons.n - 1] : "");
 }
 
+/*
+ * Online blocks of a hot-added device that memhpd neither onlined nor saw
+ * someone else win a race for were onlined before memhpd looked: by the
+ * kernel (auto_online_blocks), a distro udev rule or an admin.  Count them
+ * once, so "who onlined what" adds up.
+ */
+static void account_foreign(struct daemon *d, struct dev_record *rec,
+			    const struct mem_device *dev)
+{
+	unsigned known = rec->onlined + rec->by_other, extra;
+
+	if (dev->online_blocks <= known)
+		return;
+	extra = (unsigned)dev->online_blocks - known;
+	rec->by_other += extra;
+	d->st.cnt.conflicts += extra;
+	d->st.dirty = true;
+	log_msg(LOG_NOTICE, dev->id, NULL, "conflict",
+		"%s: %u block(s) were already onlined by someone else (kernel auto-online, a udev "
+		"rule or an admin) before memhpd decided",
+		dev->id, extra);
+}
+
 static int handle_device(struct daemon *d, size_t di)
 {
 	const struct mem_device *dev = &d->m->devices[di];
@@ -285,6 +308,7 @@ static int handle_device(struct daemon *d, size_t di)
 		record_decision(d, a.rec, &dec);
 	a.rec->memmap_on_device_bytes = dev->memmap_on_device_bytes;
 	a.rec->memmap_in_ram_bytes = dev->memmap_in_ram_bytes;
+	account_foreign(d, a.rec, dev);
 
 	if (dec.action == DECIDE_ONLINE && dec.block_zone) {
 		blocks = calloc(dev->nblocks, sizeof(*blocks));
