@@ -187,6 +187,8 @@ static void on_online_result(void *data, const struct mem_block *b, const char *
 	struct daemon *d = a->d;
 	const char *zone = res->zone != ZONE_ID_NONE ? zone_name(res->zone) : "?";
 
+	if (res->outcome != OUTCOME_FAILED && res->outcome != OUTCOME_MISMATCH)
+		idxset_add(&a->rec->handled, b->index);
 	switch (res->outcome) {
 	case OUTCOME_DONE:
 		a->ok++;
@@ -255,11 +257,16 @@ static void record_decision(struct daemon *d, struct dev_record *rec, const stru
 static void account_foreign(struct daemon *d, struct dev_record *rec,
 			    const struct mem_device *dev)
 {
-	unsigned known = rec->onlined + rec->by_other, extra;
+	unsigned extra = 0;
 
-	if (dev->online_blocks <= known)
+	for (size_t i = 0; i < dev->nblocks; i++) {
+		const struct mem_block *b = &d->m->blocks[dev->blocks[i]];
+
+		if (b->state == BLOCK_ONLINE && idxset_add(&rec->handled, b->index) > 0)
+			extra++;
+	}
+	if (!extra)
 		return;
-	extra = (unsigned)dev->online_blocks - known;
 	rec->by_other += extra;
 	d->st.cnt.conflicts += extra;
 	d->st.dirty = true;
@@ -318,8 +325,18 @@ static int handle_device(struct daemon *d, size_t di)
 			return -ENOMEM;
 		}
 		for (size_t i = 0; i < dev->nblocks && i < dec.nblocks; i++) {
+			const struct mem_block *b = &d->m->blocks[dev->blocks[i]];
+
 			if (dec.block_zone[i] == ZC_UNSET)
 				continue;
+			if (idxset_has(&a.rec->handled, b->index)) {
+				/* it was online once: someone offlined it on purpose */
+				log_msg(LOG_DEBUG, dev->id, b->name, "leave",
+					"%s: offlined after memhpd handled it; leaving it offline "
+					"(memhpctl online brings it back)",
+					b->name);
+				continue;
+			}
 			blocks[n] = dev->blocks[i];
 			zones[n++] = dec.block_zone[i];
 		}
@@ -471,6 +488,8 @@ int engine_process(struct daemon *d)
 		d->exit_code = 1;
 		return r;
 	}
+	/* hot-removed blocks: a block of that number later is new memory */
+	state_forget_missing(&d->st, d->m);
 
 	for (size_t i = 0; i < d->m->ndax; i++) {
 		if (!all && !dax_is_dirty(d, d->m->dax[i].name))

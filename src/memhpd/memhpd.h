@@ -21,6 +21,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "idxset.h"
 #include "machine.h"
 #include "policy.h"
 #include "standby_policy.h"
@@ -60,6 +61,12 @@ struct dev_record {
 	unsigned failed;          /* blocks that could not be onlined */
 	char last_error[160];     /* "memory40: online_movable: Device or resource busy" */
 	uint64_t memmap_on_device_bytes, memmap_in_ram_bytes;
+	/*
+	 * Blocks memhpd has handled: onlined, or found online.  Only blocks
+	 * outside this set are onlined automatically, so a block an admin
+	 * offlines later stays offline; blocks that disappear leave the set.
+	 */
+	struct idxset handled;
 	bool seen; /* present in the current machine snapshot */
 };
 
@@ -92,6 +99,8 @@ int state_read(struct state *st, const char *path, char *msg, size_t msglen);
  */
 int state_reconcile(struct state *st, const struct machine *m);
 json_object *state_to_json(const struct state *st);
+/* Forget handled blocks that no longer exist (hot-removed); returns how many. */
+size_t state_forget_missing(struct state *st, const struct machine *m);
 
 /* ---- metrics.c ---- */
 /* Write the OpenMetrics/Prometheus textfile atomically; "" path = off (returns 0). */

@@ -99,6 +99,7 @@ struct dev_record *state_record(struct state *st, const char *id, enum device_ty
 static void record_free(struct dev_record *rec)
 {
 	strv_clear(&rec->reasons);
+	idxset_clear(&rec->handled);
 }
 
 static void state_drop(struct state *st, size_t i)
@@ -122,6 +123,7 @@ void state_free(struct state *st)
 static json_object *record_to_json(const struct dev_record *rec)
 {
 	json_object *o = json_object_new_object(), *reasons = json_object_new_array();
+	char *handled = NULL;
 
 	if (!o || !reasons) {
 		json_object_put(o);
@@ -147,6 +149,12 @@ static json_object *record_to_json(const struct dev_record *rec)
 			       json_object_new_uint64(rec->memmap_on_device_bytes));
 	json_object_object_add(o, "memmap_in_ram_bytes",
 			       json_object_new_uint64(rec->memmap_in_ram_bytes));
+	if (idxset_format(&rec->handled, &handled) < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_add(o, "handled_blocks", json_object_new_string(handled));
+	free(handled);
 	return o;
 }
 
@@ -351,6 +359,26 @@ static int read_reasons(struct reader *rd, json_object *obj, const char *prefix,
 	return 0;
 }
 
+/* "handled_blocks": "32-39,41" (optional: files from before it existed) */
+static int read_handled(struct reader *rd, json_object *obj, const char *prefix,
+			struct idxset *out)
+{
+	char name[96];
+	json_object *v;
+	int r;
+
+	snprintf(name, sizeof(name), "%shandled_blocks", prefix);
+	r = field(rd, obj, "handled_blocks", name, false, &v);
+	if (r <= 0)
+		return r;
+	if (!json_object_is_type(v, json_type_string))
+		return bad(rd, name, "expected string");
+	r = idxset_parse(json_object_get_string(v), out);
+	if (r == -EINVAL)
+		return bad(rd, name, "expected block ranges like \"32-39,41\"");
+	return r;
+}
+
 static int read_record(struct reader *rd, json_object *o, size_t idx, struct state *st)
 {
 	char prefix[48], name[64], type[32];
@@ -407,6 +435,8 @@ static int read_record(struct reader *rd, json_object *o, size_t idx, struct sta
 	if (r >= 0)
 		r = get_u64(rd, o, "memmap_in_ram_bytes", prefix, false, UINT64_MAX,
 			    &rec.memmap_in_ram_bytes);
+	if (r >= 0)
+		r = read_handled(rd, o, prefix, &rec.handled);
 	if (r >= 0)
 		r = grow_array((void **)&st->dev, &st->cap, st->ndev + 1, sizeof(*st->dev));
 	if (r < 0) {
@@ -655,5 +685,24 @@ int state_reconcile(struct state *st, const struct machine *m)
 		}
 		i++;
 	}
+	return n;
+}
+
+size_t state_forget_missing(struct state *st, const struct machine *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->ndev; i++) {
+		struct idxset *h = &st->dev[i].handled;
+
+		for (size_t j = h->n; j-- > 0;) {
+			if (machine_block_by_index(m, h->v[j]))
+				continue;
+			idxset_del(h, h->v[j]);
+			n++;
+		}
+	}
+	if (n)
+		st->dirty = true;
 	return n;
 }

@@ -126,6 +126,9 @@ static void fill_state(struct state *st)
 		     sizeof(r->last_error));
 	r->memmap_on_device_bytes = 16 * MiB;
 	r->memmap_in_ram_bytes = UINT64_MAX;
+	for (uint64_t i = 40; i < 48; i++)
+		if (i != 44)
+			idxset_add(&r->handled, i);
 
 	r = state_record(st, "dax0.0", DEV_DAX);
 	strscpy_safe(r->decision, "leave", sizeof(r->decision));
@@ -156,6 +159,9 @@ static void check_same(const struct state *a, const struct state *b)
 		CHECK_STREQ(x->last_error, y->last_error);
 		CHECK_EQ_U64(x->memmap_on_device_bytes, y->memmap_on_device_bytes);
 		CHECK_EQ_U64(x->memmap_in_ram_bytes, y->memmap_in_ram_bytes);
+		CHECK_EQ_INT(x->handled.n, y->handled.n);
+		for (size_t j = 0; j < x->handled.n && j < y->handled.n; j++)
+			CHECK_EQ_U64(x->handled.v[j], y->handled.v[j]);
 	}
 }
 
@@ -233,7 +239,9 @@ static void test_round_trip(void)
 		CHECK_EQ_INT(json_object_object_length(c), sizeof(struct counters) / 8);
 		CHECK(json_object_object_get_ex(o, "devices", &d));
 		d0 = json_object_array_get_idx(d, 0);
-		CHECK_EQ_INT(json_object_object_length(d0), 15);
+		CHECK_EQ_INT(json_object_object_length(d0), 16);
+		CHECK_STREQ(json_object_get_string(json_object_object_get(d0, "handled_blocks")),
+			    "40-43,45-47");
 		CHECK_STREQ(json_object_get_string(json_object_object_get(d0, "type")),
 			    "acpi-dimm");
 		json_object_put(o);
@@ -382,6 +390,10 @@ static const struct bad_case bad_cases[] = {
 	{ HEAD "1]}", "devices[0]: expected object" },
 	{ HEAD DEV_OK ",[]]}", "devices[1]: expected object" },
 	{ HEAD "{\"type\":\"dax\"}]}", "devices[0].id: missing" },
+	{ HEAD "{\"id\":\"a\",\"type\":\"dax\",\"handled_blocks\":7}]}",
+	  "devices[0].handled_blocks: expected string" },
+	{ HEAD "{\"id\":\"a\",\"type\":\"dax\",\"handled_blocks\":\"9-3\"}]}",
+	  "devices[0].handled_blocks: expected block ranges like \"32-39,41\"" },
 	{ HEAD "{\"id\":5,\"type\":\"dax\"}]}", "devices[0].id: expected string" },
 	{ HEAD "{\"id\":\"\",\"type\":\"dax\"}]}", "devices[0].id: empty device id" },
 	{ HEAD "{\"id\":\"0123456789012345678901234567890123456789012345678901234567890123\","
