@@ -221,7 +221,12 @@ static void on_online_result(void *data, const struct mem_block *b, const char *
 static void record_decision(struct daemon *d, struct dev_record *rec, const struct decision *dec)
 {
 	const char *action = dec->action == DECIDE_ONLINE ? "online" : "leave";
-	const char *zone = dec->zone != ZC_UNSET ? zone_choice_name(dec->zone) : "";
+	/* what the blocks get after the ratio guard, not only the device's first choice */
+	const char *zone = dec->n_movable && dec->n_kernel ? "mixed" :
+			   dec->n_kernel			 ? "kernel" :
+			   dec->n_movable			 ? "movable" :
+			   dec->zone != ZC_UNSET		 ? zone_choice_name(dec->zone) :
+								   "";
 	const char *memmap = memmap_place_name(dec->memmap);
 	bool changed = !streq(rec->decision, action) || !streq(rec->zone, zone) ||
 		       !streq(rec->memmap, memmap) || rec->reasons.n != dec->reasons.n;
