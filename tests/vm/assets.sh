@@ -75,7 +75,7 @@ if ! [ -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
 fi
 have dpkg-deb || skip "dpkg-deb missing (not a Debian host)"
 have apt-get || skip "apt-get missing (not a Debian host)"
-for t in depmod:kmod cpio:cpio xz:xz-utils /bin/udevadm:udev /usr/bin/ndctl:ndctl \
+for t in qemu-system-x86_64:qemu-system-x86 depmod:kmod cpio:cpio xz:xz-utils /bin/udevadm:udev /usr/bin/ndctl:ndctl \
 	/usr/bin/daxctl:daxctl /usr/bin/lsmem:util-linux; do
 	have "${t%%:*}" || missing+=("${t##*:}")
 done
