@@ -74,6 +74,9 @@
  *   same.  vmemmap pages: memoryN/.fake_vmemmap_pages, else the kernel's
  *   memoryN/memmap_on_memory (companion series), else 0.  A missing zone
  *   section is appended.
+ * sys/firmware/memory/memoryN/{config,memmap_on_memory}: the s390 rules in
+ *   fakekernel-s390.c (memmap only while deconfigured, config=1 adds the
+ *   block, config=0 only when it is offline).
  * Any other file inside the root: content replaced by the bytes written.
  * Writes through daxX.Y's real directory are named (and matched) as
  * sys/bus/dax/devices/daxX.Y/<attr>.
@@ -1295,9 +1298,16 @@ static bool is_block_dir(const char *dir)
 	return true;
 }
 
+/* s390 sys/firmware/memory (sclp_mem): config and memmap_on_memory rules */
+#include "fakekernel-s390.c"
+
 static int apply_rules(const char *rel, const char *v, const char *raw, size_t n)
 {
 	char dir[PATH_MAX];
+	int s390 = s390_apply_rules(rel, v);
+
+	if (s390 >= 0)
+		return s390;
 
 	if (match(rel, "sys/devices/system/memory/", "state", dir, sizeof(dir)) &&
 	    is_block_dir(dir))
