@@ -322,6 +322,61 @@ expect_log "$MEM/memory5/state offline OK" "$FW/memory5/config 0 OK" \
 	"$MEM/memory4/state offline OK" "$FW/memory4/config 0 OK"
 expect_list memory6=c/online/Normal/ram memory7=c/offline/-/on-memory online=5120M
 
+# ---- memhpd [standby] as a daemon: pressure from a sampled PSI file (no trigger
+# outside procfs), grow after grow_window, rate limit, SIGUSR1, idle shrink ----
+fresh memhpd-psi 619
+mkdir -p "$root/proc/pressure"
+printf 'some avg10=42.00 avg60=10.00 avg300=1.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n' \
+	>"$root/proc/pressure/memory"
+cat >"$tmp/psi.conf" <<EOF
+[daemon]
+state_file = $root/state.json
+control_socket = $root/control
+[standby]
+enabled = yes
+memmap = ram
+scan_interval = 1s
+grow_window = 1s
+shrink_idle = 2s
+min_interval = 2s
+pressure_threshold = 10
+EOF
+MEMHP_FAKE_ROOT=$root LD_PRELOAD=$FAKEKERNEL "$MEMHPD" -r "$root" -c "$tmp/psi.conf" --stderr \
+	-l debug >"$tmp/psi.log" 2>&1 &
+pid=$!
+grown=
+for _ in $(seq 1 80); do
+	sleep 0.1
+	if grep -q "grow by 1G (scan): memory pressure 42.00% has been above 10.00%" "$tmp/psi.log"; then
+		grown=1
+		break
+	fi
+done
+[ -n "$grown" ] || fail "no pressure-driven grow: $(cat "$tmp/psi.log")"
+grep -q "standby: .* is not procfs; sampling avg10 every 1000 ms" "$tmp/psi.log" ||
+	fail "the PSI trigger must not be written to a sysroot file"
+grep -q "^some avg10=42.00" "$root/proc/pressure/memory" || fail "proc/pressure/memory was modified"
+# idle now: after shrink_idle (2s) one step goes back; SIGUSR1 looks at once
+printf 'some avg10=0.00 avg60=0.00 avg300=0.00 total=1\n' >"$root/proc/pressure/memory"
+kill -USR1 "$pid"
+shrunk=
+for _ in $(seq 1 80); do
+	sleep 0.1
+	if grep -q "shrink by 1G (.*): memory pressure 0.00% has been below 5.00%" "$tmp/psi.log"; then
+		shrunk=1
+		break
+	fi
+done
+[ -n "$shrunk" ] || fail "no idle shrink: $(tail -5 "$tmp/psi.log")"
+grep -q "hold (SIGUSR1)" "$tmp/psi.log" || fail "SIGUSR1 did not make it look"
+kill "$pid"
+wait "$pid" || fail "memhpd exited with $?"
+# grew memory7 (configured, offline) and shrank the highest movable one again
+grep -q "^$MEM/memory7/state online_movable OK" "$root/.fake-kernel.log" ||
+	fail "grow did not online memory7: $(cat "$root/.fake-kernel.log")"
+grep -q "^$FW/memory7/config 0 OK" "$root/.fake-kernel.log" ||
+	fail "shrink did not deconfigure memory7: $(cat "$root/.fake-kernel.log")"
+
 if [ "$failures" -gt 0 ]; then
 	echo "test-standby: $failures failure(s)" >&2
 	exit 1
