@@ -230,6 +230,26 @@ log "packing initramfs"
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
 	gzip -1 >"$tmp/initrd.img"
 cp "$tmp/pkg/boot/vmlinuz-$kv" "$tmp/vmlinuz"
+# The uncompressed ELF boots through PVH and skips decompressing under TCG (≈ 1 s per boot).
+if grep -q '^CONFIG_PVH=y' "$tmp/pkg/boot/config-$kv"; then
+	/usr/bin/python3 - "$tmp/vmlinuz" "$tmp/vmlinux.packed" <<'PY' || true
+import sys
+d = open(sys.argv[1], "rb").read()
+for magic in (b"\x28\xb5\x2f\xfd", b"\xfd7zXZ\x00"):
+    i = d.find(magic)
+    if i >= 0:
+        open(sys.argv[2], "wb").write(d[i:])
+        break
+PY
+	if [ -s "$tmp/vmlinux.packed" ]; then
+		{ zstd -qdc "$tmp/vmlinux.packed" 2>/dev/null || xz -qdc "$tmp/vmlinux.packed" 2>/dev/null; } \
+			>"$tmp/vmlinux" || true
+	fi
+	rm -f "$tmp/vmlinux.packed"
+	# keep it only if it is a complete ELF
+	notes=$(readelf -n "$tmp/vmlinux" 2>/dev/null || true)
+	[[ $notes == *Xen* ]] || rm -f "$tmp/vmlinux"
+fi
 cp "$tmp/pkg/boot/config-$kv" "$tmp/config"
 {
 	echo "series=$series"
