@@ -37,7 +37,7 @@ struct sysroot;
 
 enum standby_iface {
 	STANDBY_IFACE_NONE = 0, /* not s390, or nothing that looks like standby memory */
-	STANDBY_IFACE_LEGACY,   /* before 6.19: standby = offline blocks */
+	STANDBY_IFACE_LEGACY, /* before 6.19: standby = offline blocks */
 	STANDBY_IFACE_FIRMWARE, /* 6.19+: sys/firmware/memory */
 };
 /* "none", "legacy", "firmware" */
@@ -46,12 +46,13 @@ const char *standby_iface_name(enum standby_iface i);
 struct standby_incr {
 	char name[BLOCK_NAME_MAX]; /* "memory12" */
 	uint64_t index, start, size;
-	bool configured;          /* firmware: config=1; legacy: online */
-	int fw_memmap_on_memory;  /* firmware attribute, -1 absent */
-	enum memmap_place memmap; /* configured: where it is; deconfigured: what config=1 would use */
-	int block;                /* index into machine.blocks, -1 when no memoryN exists */
-	enum block_state state;   /* BLOCK_STATE_UNKNOWN without a memory block */
-	enum zone_id zone;        /* when online */
+	bool configured; /* firmware: config=1; legacy: online */
+	int fw_memmap_on_memory; /* firmware attribute, -1 absent */
+	enum memmap_place
+		memmap; /* configured: where it is; deconfigured: what config=1 would use */
+	int block; /* index into machine.blocks, -1 when no memoryN exists */
+	enum block_state state; /* BLOCK_STATE_UNKNOWN without a memory block */
+	enum zone_id zone; /* when online */
 	unsigned valid_zones;
 	int removable; /* -1 unknown */
 };
@@ -64,7 +65,7 @@ struct standby {
 	/* totals in bytes */
 	uint64_t configured, deconfigured, online, offline;
 	uint64_t memmap_on_memory; /* configured increments whose memmap is on the memory */
-	struct strv errors;        /* "path: message", scan problems of single increments */
+	struct strv errors; /* "path: message", scan problems of single increments */
 };
 
 /*
@@ -85,7 +86,7 @@ bool standby_incr_shrinkable(const struct standby_incr *in);
 
 struct standby_sel {
 	bool is_size;
-	uint64_t count;       /* is_size: blocks wanted */
+	uint64_t count; /* is_size: blocks wanted */
 	uint64_t first, last; /* else: block indices, inclusive */
 };
 
@@ -98,10 +99,10 @@ int standby_parse_sel(const char *arg, bool blocks, uint64_t block_size, struct 
 
 struct standby_opts {
 	enum memmap_choice memmap; /* configure: MC_UNSET = the policy decides */
-	enum zone_choice zone;     /* configure: ZC_UNSET = the policy decides */
-	bool no_online;            /* configure only (chmem -c); firmware interface only */
-	bool shrinkable_only;      /* deconfigure: skip what standby_incr_shrinkable refuses */
-	unsigned timeout_ms;       /* per block, online and offline */
+	enum zone_choice zone; /* configure: ZC_UNSET = the policy decides */
+	bool no_online; /* configure only (chmem -c); firmware interface only */
+	bool shrinkable_only; /* deconfigure: skip what standby_incr_shrinkable refuses */
+	unsigned timeout_ms; /* per block, online and offline */
 };
 
 /*
@@ -113,8 +114,8 @@ typedef void (*standby_report_fn)(void *data, const struct standby_incr *in, con
 
 struct standby_tally {
 	uint64_t requested; /* increments asked for */
-	uint64_t done;      /* ended in the requested state */
-	uint64_t failed;    /* tried and failed */
+	uint64_t done; /* ended in the requested state */
+	uint64_t failed; /* tried and failed */
 	struct strv reasons; /* policy reasons for the memmap / zone chosen */
 };
 

@@ -28,9 +28,9 @@
 #include "config.h"
 
 struct psi_sample {
-	uint64_t t_ms;        /* monotonic time of the sample */
-	bool valid;           /* false: no PSI (or unreadable) */
-	unsigned some_avg10;  /* hundredths of a percent: 1234 = 12.34% */
+	uint64_t t_ms; /* monotonic time of the sample */
+	bool valid; /* false: no PSI (or unreadable) */
+	unsigned some_avg10; /* hundredths of a percent: 1234 = 12.34% */
 };
 
 enum sp_action {
@@ -41,9 +41,9 @@ enum sp_action {
 const char *sp_action_name(enum sp_action a); /* "hold", "grow", "shrink" */
 
 struct sp_state {
-	bool above;           /* pressure above the threshold since above_since */
+	bool above; /* pressure above the threshold since above_since */
 	uint64_t above_since;
-	bool idle;            /* pressure below half the threshold since idle_since */
+	bool idle; /* pressure below half the threshold since idle_since */
 	uint64_t idle_since;
 	bool acted;
 	uint64_t last_action; /* t_ms of the last action */
@@ -51,9 +51,9 @@ struct sp_state {
 
 struct sp_inputs {
 	struct psi_sample psi; /* psi.t_ms is "now" even when !psi.valid */
-	uint64_t online;       /* bytes of online memory of the partition */
-	uint64_t growable;     /* bytes that can still be configured */
-	uint64_t shrinkable;   /* bytes that can be offlined and deconfigured */
+	uint64_t online; /* bytes of online memory of the partition */
+	uint64_t growable; /* bytes that can still be configured */
+	uint64_t shrinkable; /* bytes that can be offlined and deconfigured */
 	uint64_t block_size;
 };
 

@@ -106,9 +106,9 @@ static int scan_firmware(struct sysroot *sr, const struct machine *m, struct sta
 	r = sysroot_opendir(sr, SYSFS_FW_MEMORY, &d);
 	if (r < 0)
 		return strv_pushf(&sb->errors, "%s: cannot open: %s", SYSFS_FW_MEMORY,
-				  strerror(-r)) < 0 ?
-			       -ENOMEM :
-			       0;
+				  strerror(-r)) < 0
+			       ? -ENOMEM
+			       : 0;
 	while ((de = readdir(d))) {
 		struct standby_incr in = { 0 };
 		const struct mem_block *b;
@@ -124,9 +124,8 @@ static int scan_firmware(struct sysroot *sr, const struct machine *m, struct sta
 		if (cfgv == -ENOMEM || mm == -ENOMEM)
 			return -ENOMEM;
 		if (cfgv < 0) {
-			if (cfgv == -1 &&
-			    strv_pushf(&sb->errors, "%s/%s: no config attribute", SYSFS_FW_MEMORY,
-				       de->d_name) < 0)
+			if (cfgv == -1 && strv_pushf(&sb->errors, "%s/%s: no config attribute",
+						     SYSFS_FW_MEMORY, de->d_name) < 0)
 				return -ENOMEM;
 			continue; /* unusable: neither listed nor touched */
 		}
@@ -316,18 +315,19 @@ int standby_parse_sel(const char *arg, bool blocks, uint64_t block_size, struct 
 				return sel_err(msg, msglen, "invalid end block \"%s\"", b);
 		} else {
 			if (strncmp(a, "0x", 2) != 0 || parse_u64(a, 16, &x) < 0)
-				return sel_err(msg, msglen,
-					       "invalid start address \"%s\" (expected 0xSTART-0xEND)",
-					       a);
+				return sel_err(
+					msg, msglen,
+					"invalid start address \"%s\" (expected 0xSTART-0xEND)", a);
 			if (strncmp(b, "0x", 2) != 0 || parse_u64(b, 16, &y) < 0)
-				return sel_err(msg, msglen,
-					       "invalid end address \"%s\" (expected 0xSTART-0xEND)",
-					       b);
+				return sel_err(
+					msg, msglen,
+					"invalid end address \"%s\" (expected 0xSTART-0xEND)", b);
 			if (x % block_size || y == UINT64_MAX || (y + 1) % block_size)
-				return sel_err(msg, msglen,
-					       "start address and (end address + 1) must be aligned "
-					       "to the memory block size (%s)",
-					       bs);
+				return sel_err(
+					msg, msglen,
+					"start address and (end address + 1) must be aligned "
+					"to the memory block size (%s)",
+					bs);
 			x /= block_size;
 			y /= block_size;
 		}
@@ -349,12 +349,13 @@ int standby_parse_sel(const char *arg, bool blocks, uint64_t block_size, struct 
 			return sel_err(msg, msglen, "invalid size \"%s\"", arg);
 		x *= MiB;
 	} else if (!isdigit((unsigned char)a[0]) || parse_size(a, &x) < 0) {
-		return sel_err(msg, msglen, "invalid size \"%s\" (e.g. 512M, 4G, or MiB without unit)",
-			       arg);
+		return sel_err(msg, msglen,
+			       "invalid size \"%s\" (e.g. 512M, 4G, or MiB without unit)", arg);
 	}
 	if (!x || x % block_size)
 		return sel_err(msg, msglen,
-			       "size must be a non-zero multiple of the memory block size (%s)", bs);
+			       "size must be a non-zero multiple of the memory block size (%s)",
+			       bs);
 	sel->is_size = true;
 	sel->count = x / block_size;
 	return 0;
@@ -399,7 +400,8 @@ static void ops_adapter(void *data, const struct mem_block *b, const char *op,
 		say(ru, ru->cur, op, 0, "%s %s: %s (%s)", b->name, op,
 		    action_outcome_name(res->outcome), zone_name(res->zone));
 	else if (ok)
-		say(ru, ru->cur, op, 0, "%s %s: %s", b->name, op, action_outcome_name(res->outcome));
+		say(ru, ru->cur, op, 0, "%s %s: %s", b->name, op,
+		    action_outcome_name(res->outcome));
 	else
 		say(ru, ru->cur, op, res->err ? res->err : -EIO, "%s %s: %s: %s", b->name, op,
 		    action_outcome_name(res->outcome), res->msg);
@@ -526,8 +528,8 @@ static bool configure_fw(struct run *ru, struct standby_incr *in, enum memmap_pl
 	in->configured = true;
 	r = refresh(ru, in);
 	if (r < 0) {
-		say(ru, in, "configure", r, "%s: configured, but re-reading it failed: %s", in->name,
-		    errname(r));
+		say(ru, in, "configure", r, "%s: configured, but re-reading it failed: %s",
+		    in->name, errname(r));
 		return false;
 	}
 	if (in->block < 0) {
@@ -598,7 +600,8 @@ static int precheck(const struct standby *sb, const struct standby_opts *o, bool
 		    char *msg, size_t msglen)
 {
 	if (sb->iface == STANDBY_IFACE_NONE) {
-		snprintf(msg, msglen, "no s390 standby memory here (neither %s nor an s390 machine)",
+		snprintf(msg, msglen,
+			 "no s390 standby memory here (neither %s nor an s390 machine)",
 			 SYSFS_FW_MEMORY);
 		return -ENODEV;
 	}
@@ -625,11 +628,12 @@ static int legacy_memmap_check(const struct standby *sb, const struct standby_op
 		const struct standby_incr *in = &sb->incr[i];
 
 		if (in->memmap != MEMMAP_UNKNOWN && in->memmap != want) {
-			snprintf(msg, msglen,
-				 "before Linux 6.19 the memmap placement of standby memory is fixed "
-				 "at boot (%s is %s); --memmap %s cannot be honoured",
-				 in->name, memmap_place_name(in->memmap),
-				 memmap_choice_name(o->memmap));
+			snprintf(
+				msg, msglen,
+				"before Linux 6.19 the memmap placement of standby memory is fixed "
+				"at boot (%s is %s); --memmap %s cannot be honoured",
+				in->name, memmap_place_name(in->memmap),
+				memmap_choice_name(o->memmap));
 			return -EOPNOTSUPP;
 		}
 	}
@@ -691,8 +695,9 @@ int standby_configure(struct sysroot *sr, const struct config *cfg, struct machi
 	r = policy_decide_standby(cfg, m, first_start, nbytes ? nbytes : sb->block_size, fw,
 				  sb->n ? sb->incr[sb->n - 1].memmap : MEMMAP_UNKNOWN, &dec);
 	if (r >= 0 && fw && explicit_memmap && o->memmap != MC_AUTO)
-		r = strv_pushf(&dec.reasons, "memmap = %s from the command line (overrides the "
-					     "policy)",
+		r = strv_pushf(&dec.reasons,
+			       "memmap = %s from the command line (overrides the "
+			       "policy)",
 			       memmap_choice_name(o->memmap));
 	if (r >= 0 && o->zone != ZC_UNSET)
 		r = strv_pushf(&dec.reasons, "zone %s from the command line (overrides the policy)",
@@ -733,8 +738,8 @@ int standby_configure(struct sysroot *sr, const struct config *cfg, struct machi
 			if (in->configured && (o->no_online || in->state == BLOCK_ONLINE))
 				continue;
 			link_block(m, in);
-			ok = fw ? configure_fw(&ru, in, want, zone, explicit_memmap) :
-				  online_step(&ru, in, zone);
+			ok = fw ? configure_fw(&ru, in, want, zone, explicit_memmap)
+				: online_step(&ru, in, zone);
 			if (ok) {
 				t->done++;
 				left--;
@@ -769,8 +774,8 @@ int standby_configure(struct sysroot *sr, const struct config *cfg, struct machi
 				    in->name);
 				ok = true;
 			} else {
-				ok = fw ? configure_fw(&ru, in, want, zone, explicit_memmap) :
-					  online_step(&ru, in, zone);
+				ok = fw ? configure_fw(&ru, in, want, zone, explicit_memmap)
+					: online_step(&ru, in, zone);
 			}
 			if (ok)
 				t->done++;
@@ -847,15 +852,15 @@ int standby_deconfigure(struct sysroot *sr, const struct config *cfg, struct mac
 			struct standby_incr miss = { .index = idx[k], .block = -1 };
 
 			snprintf(miss.name, sizeof(miss.name), "memory%" PRIu64, idx[k]);
-			say(&ru, &miss, "deconfigure", -ENOENT, "%s is not a standby memory increment",
-			    miss.name);
+			say(&ru, &miss, "deconfigure", -ENOENT,
+			    "%s is not a standby memory increment", miss.name);
 			t->failed++;
 			continue;
 		}
 		link_block(m, in);
 		if (o->shrinkable_only && in->configured && !standby_incr_shrinkable(in)) {
-			say(&ru, in, "skip", -EBUSY, "%s cannot be offlined (not movable/removable)",
-			    in->name);
+			say(&ru, in, "skip", -EBUSY,
+			    "%s cannot be offlined (not movable/removable)", in->name);
 			t->failed++;
 			continue;
 		}

@@ -135,8 +135,8 @@ static void track(struct sp_state *st, const struct standby_config *cfg, const s
 	}
 }
 
-static bool rate_limited(const struct sp_state *st, const struct standby_config *cfg,
-			 uint64_t now, struct sp_decision *d, const char *what)
+static bool rate_limited(const struct sp_state *st, const struct standby_config *cfg, uint64_t now,
+			 struct sp_decision *d, const char *what)
 {
 	if (!st->acted || now - st->last_action >= cfg->min_interval_ms)
 		return false;
@@ -150,8 +150,8 @@ static bool rate_limited(const struct sp_state *st, const struct standby_config 
 static uint64_t grow_room(const struct standby_config *cfg, const struct sp_inputs *in,
 			  uint64_t want)
 {
-	uint64_t room = cfg->ceiling ? (in->online < cfg->ceiling ? cfg->ceiling - in->online : 0) :
-				       UINT64_MAX;
+	uint64_t room = cfg->ceiling ? (in->online < cfg->ceiling ? cfg->ceiling - in->online : 0)
+				     : UINT64_MAX;
 
 	return blocks_down(min3(want, room, in->growable), in->block_size);
 }
@@ -225,8 +225,8 @@ void sp_decide(struct sp_state *st, const struct standby_config *cfg, const stru
 		n = grow_room(cfg, in, step);
 		if (!n) {
 			set(d, SP_HOLD, "%s, but %s", what,
-			    in->growable < in->block_size ? "no standby memory is left" :
-							    "the ceiling is reached");
+			    in->growable < in->block_size ? "no standby memory is left"
+							  : "the ceiling is reached");
 			return;
 		}
 		if (rate_limited(st, cfg, now, d, what))
@@ -245,9 +245,9 @@ void sp_decide(struct sp_state *st, const struct standby_config *cfg, const stru
 		n = shrink_room(cfg, in, step);
 		if (!n) {
 			set(d, SP_HOLD, "%s, but %s", what,
-			    in->shrinkable < in->block_size ?
-				    "no configured increment can be offlined (movable, removable)" :
-				    "the floor is reached");
+			    in->shrinkable < in->block_size
+				    ? "no configured increment can be offlined (movable, removable)"
+				    : "the floor is reached");
 			return;
 		}
 		if (rate_limited(st, cfg, now, d, what))

@@ -41,8 +41,8 @@ static bool same_run(const struct standby_incr *a, const struct standby_incr *b)
 
 static void print_text(const struct standby *sb)
 {
-	static const char *const hdr[] = { "RANGE", "SIZE", "STATE", "BLOCK", "CONFIGURED",
-					   "ZONE",  "MEMMAP-ON-MEMORY" };
+	static const char *const hdr[] = { "RANGE",	 "SIZE", "STATE",	    "BLOCK",
+					   "CONFIGURED", "ZONE", "MEMMAP-ON-MEMORY" };
 	struct table *t = table_new(ARRAY_SIZE(hdr), hdr);
 	char b1[32], b2[32], b3[32], b4[64];
 
@@ -70,9 +70,9 @@ static void print_text(const struct standby *sb)
 	table_print(t, stdout);
 	table_free(t);
 	printf("\nInterface:              %s\n",
-	       sb->iface == STANDBY_IFACE_FIRMWARE ?
-		       "firmware (" SYSFS_FW_MEMORY ", Linux 6.19+)" :
-		       "legacy (standby increments are offline blocks, memmap fixed at boot)");
+	       sb->iface == STANDBY_IFACE_FIRMWARE
+		       ? "firmware (" SYSFS_FW_MEMORY ", Linux 6.19+)"
+		       : "legacy (standby increments are offline blocks, memmap fixed at boot)");
 	printf("Memory block size:      %s\n", SZ(sb->block_size, b1));
 	printf("Total configured:       %s\n", SZ(sb->configured, b1));
 	printf("Total deconfigured:     %s\n", SZ(sb->deconfigured, b1));
@@ -88,18 +88,19 @@ static json_object *incr_json(const struct standby_incr *in)
 	json_object_object_add(j, "block", json_object_new_string(in->name));
 	json_object_object_add(j, "index", json_object_new_int64((int64_t)in->index));
 	json_object_object_add(j, "start", json_object_new_int64((int64_t)in->start));
-	json_object_object_add(j, "end", json_object_new_int64((int64_t)(in->start + in->size - 1)));
+	json_object_object_add(j, "end",
+			       json_object_new_int64((int64_t)(in->start + in->size - 1)));
 	json_object_object_add(j, "size", json_object_new_int64((int64_t)in->size));
 	json_object_object_add(j, "configured", json_object_new_boolean(in->configured));
 	json_object_object_add(j, "state", json_object_new_string(state_str(in)));
-	json_object_object_add(j, "zone",
-			       in->zone != ZONE_ID_NONE ? json_object_new_string(zone_name(in->zone)) :
-							  NULL);
+	json_object_object_add(
+		j, "zone",
+		in->zone != ZONE_ID_NONE ? json_object_new_string(zone_name(in->zone)) : NULL);
 	json_object_object_add(j, "memmap", json_object_new_string(memmap_place_name(in->memmap)));
 	json_object_object_add(j, "memmap_on_memory",
-			       in->fw_memmap_on_memory >= 0 ?
-				       json_object_new_boolean(in->fw_memmap_on_memory) :
-				       NULL);
+			       in->fw_memmap_on_memory >= 0
+				       ? json_object_new_boolean(in->fw_memmap_on_memory)
+				       : NULL);
 	json_object_object_add(j, "removable",
 			       in->removable >= 0 ? json_object_new_boolean(in->removable) : NULL);
 	json_object_object_add(j, "shrinkable",
@@ -179,8 +180,8 @@ static void report(void *data, const struct standby_incr *in, const char *op, in
 		json_object_object_add(j, "block", json_object_new_string(in->name));
 		json_object_object_add(j, "op", json_object_new_string(op));
 		json_object_object_add(j, "ok", json_object_new_boolean(err == 0));
-		json_object_object_add(j, "error", err ? json_object_new_string(strerror(-err)) :
-							 NULL);
+		json_object_object_add(j, "error",
+				       err ? json_object_new_string(strerror(-err)) : NULL);
 		json_object_object_add(j, "message", json_object_new_string(msg));
 		json_object_array_add(o->steps, j);
 	} else if (err) {
@@ -213,9 +214,9 @@ static int do_change(struct ctl *c, struct sysroot *sr, struct machine *m, bool 
 		goto out_json;
 	}
 	if (c->memmap)
-		opts.memmap = streq(c->memmap, "on-memory") ? MC_ON_MEMORY :
-			      streq(c->memmap, "ram")	    ? MC_RAM :
-								MC_AUTO;
+		opts.memmap = streq(c->memmap, "on-memory") ? MC_ON_MEMORY
+			      : streq(c->memmap, "ram")	    ? MC_RAM
+							    : MC_AUTO;
 	if (c->zone)
 		opts.zone = streq(c->zone, "movable") ? ZC_MOVABLE : ZC_KERNEL;
 	r = standby_parse_sel(c->argv[1], c->what & RENDER_BLOCKS, m->block_size, &sel, msg,

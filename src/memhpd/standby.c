@@ -88,8 +88,8 @@ static void act(struct daemon *d, struct standby *sb, const struct sp_decision *
 	log_msg(LOG_NOTICE, "standby", NULL, verb, "standby: %s by %s (%s): %s", verb,
 		format_size(dec->bytes, b1, sizeof(b1)), trigger, dec->reason);
 	if (dec->action == SP_GROW)
-		r = standby_configure(d->sr, &d->cfg, d->m, sb, &sel, &o, step_report,
-				      (void *)verb, &t, msg, sizeof(msg));
+		r = standby_configure(d->sr, &d->cfg, d->m, sb, &sel, &o, step_report, (void *)verb,
+				      &t, msg, sizeof(msg));
 	else
 		r = standby_deconfigure(d->sr, &d->cfg, d->m, sb, &sel, &o, step_report,
 					(void *)verb, &t, msg, sizeof(msg));
@@ -150,8 +150,7 @@ int standby_run(struct daemon *d, const char *trigger)
 		else
 			log_msg(LOG_DEBUG, "standby", NULL, "hold", "standby: hold (%s): %s",
 				trigger, dec.reason);
-		strscpy_safe(d->standby_last, notable ? dec.reason : "",
-			     sizeof(d->standby_last));
+		strscpy_safe(d->standby_last, notable ? dec.reason : "", sizeof(d->standby_last));
 	} else {
 		d->standby_last[0] = '\0';
 		act(d, &sb, &dec, trigger);

@@ -97,7 +97,8 @@ static int s390_configure(uint64_t idx, const char *dir)
 	if (add_block(idx, 0, vmemmap))
 		return EIO;
 	if (fk_read(MEMDIR "/auto_online_blocks", autoon, sizeof(autoon)) >= 0 &&
-	    strcmp(autoon, "offline") != 0 && pick_zone(autoon, "Normal Movable", zone, sizeof(zone)))
+	    strcmp(autoon, "offline") != 0 &&
+	    pick_zone(autoon, "Normal Movable", zone, sizeof(zone)))
 		set_online(blk, zone);
 	iomem_insert(idx * bs, (idx + 1) * bs - 1, "System RAM", NULL);
 	fk_storef(dir, "config", "1");

@@ -11,14 +11,14 @@
 #include "standby_policy.h"
 #include "check.h"
 
-#define S(x) ((uint64_t)(x) * 1000)
+#define S(x) ((uint64_t)(x)*1000)
 #define NOPSI 0xffffffffu
 
 struct step {
-	uint64_t t;      /* ms */
-	unsigned avg10;  /* hundredths of a percent, NOPSI: no valid sample */
+	uint64_t t; /* ms */
+	unsigned avg10; /* hundredths of a percent, NOPSI: no valid sample */
 	enum sp_action want;
-	uint64_t bytes;  /* for grow/shrink */
+	uint64_t bytes; /* for grow/shrink */
 	const char *why; /* substring of the reason */
 };
 
@@ -61,7 +61,8 @@ static void run(const char *name, const struct standby_config *cfg, struct lpar 
 		CHECK(s->want == SP_HOLD || d.bytes == s->bytes,
 		      "%s, step %zu: %llu bytes, expected %llu", name, i,
 		      (unsigned long long)d.bytes, (unsigned long long)s->bytes);
-		CHECK(d.action != SP_HOLD || d.bytes == 0, "%s, step %zu: hold with bytes", name, i);
+		CHECK(d.action != SP_HOLD || d.bytes == 0, "%s, step %zu: hold with bytes", name,
+		      i);
 		CHECK(s->why == NULL || strstr(d.reason, s->why) != NULL,
 		      "%s, step %zu: reason \"%s\" lacks \"%s\"", name, i, d.reason, s->why);
 		CHECK(d.reason[0] != '\0', "%s, step %zu: no reason", name, i);
@@ -77,13 +78,13 @@ static void run(const char *name, const struct standby_config *cfg, struct lpar 
 	}
 }
 
-#define RUN(name, cfg, lp, ...)                                                                   \
-	do {                                                                                       \
-		static const struct step steps_[] = { __VA_ARGS__ };                               \
-		run(name, cfg, lp, steps_, ARRAY_SIZE(steps_));                                    \
+#define RUN(name, cfg, lp, ...)                                      \
+	do {                                                         \
+		static const struct step steps_[] = { __VA_ARGS__ }; \
+		run(name, cfg, lp, steps_, ARRAY_SIZE(steps_));      \
 	} while (0)
 
-#define LPAR(on, sb) ((struct lpar){ .online = (on) * GiB, .standby = (sb) * GiB, .boot = 4 * GiB })
+#define LPAR(on, sb) ((struct lpar){ .online = (on)*GiB, .standby = (sb)*GiB, .boot = 4 * GiB })
 
 int main(void)
 {
@@ -92,8 +93,7 @@ int main(void)
 	cfg_default(&c);
 
 	/* pressure must stay above the threshold for the whole window, then one step */
-	RUN("grow after window", &c, LPAR(4, 8),
-	    { S(0), 500, SP_HOLD, 0, "between idle and high" },
+	RUN("grow after window", &c, LPAR(4, 8), { S(0), 500, SP_HOLD, 0, "between idle and high" },
 	    { S(10), 1200, SP_HOLD, 0, "above 10.00% for 0 of 30000 ms" },
 	    { S(20), 1500, SP_HOLD, 0, "for 10000 of 30000 ms" },
 	    { S(39), 1500, SP_HOLD, 0, "for 29000 of 30000 ms" },
@@ -105,15 +105,11 @@ int main(void)
 
 	/* hysteresis: a dip into the band between 5% and 10% restarts the window;
 	 * exactly the threshold is not above it */
-	RUN("dip resets window", &c, LPAR(4, 8),
-	    { S(0), 1200, SP_HOLD, 0, NULL },
-	    { S(20), 1200, SP_HOLD, 0, NULL },
-	    { S(25), 800, SP_HOLD, 0, "between idle and high" },
+	RUN("dip resets window", &c, LPAR(4, 8), { S(0), 1200, SP_HOLD, 0, NULL },
+	    { S(20), 1200, SP_HOLD, 0, NULL }, { S(25), 800, SP_HOLD, 0, "between idle and high" },
 	    { S(30), 1200, SP_HOLD, 0, "for 0 of" },
-	    { S(55), 1000, SP_HOLD, 0, "between idle and high" },
-	    { S(56), 1200, SP_HOLD, 0, NULL },
-	    { S(85), 1200, SP_HOLD, 0, "29000 of 30000" },
-	    { S(86), 1200, SP_GROW, 1 * GiB, NULL });
+	    { S(55), 1000, SP_HOLD, 0, "between idle and high" }, { S(56), 1200, SP_HOLD, 0, NULL },
+	    { S(85), 1200, SP_HOLD, 0, "29000 of 30000" }, { S(86), 1200, SP_GROW, 1 * GiB, NULL });
 
 	/* idle: below half the threshold for shrink_idle; 5% itself is not idle */
 	RUN("shrink when idle", &c, LPAR(7, 5),
@@ -123,35 +119,28 @@ int main(void)
 	    { S(120), 0, SP_HOLD, 0, "idle for 0 of" },
 	    { S(240), 0, SP_SHRINK, 1 * GiB, "has been below 5.00% for 120000 ms" },
 	    /* the idle window starts over after the action */
-	    { S(300), 0, SP_HOLD, 0, "idle for 0 of" },
-	    { S(420), 0, SP_SHRINK, 1 * GiB, NULL },
+	    { S(300), 0, SP_HOLD, 0, "idle for 0 of" }, { S(420), 0, SP_SHRINK, 1 * GiB, NULL },
 	    { S(540), 0, SP_HOLD, 0, NULL },
 	    /* at 5G online, 1G shrinkable: the last one */
-	    { S(660), 0, SP_SHRINK, 1 * GiB, NULL },
-	    { S(780), 0, SP_HOLD, 0, NULL },
+	    { S(660), 0, SP_SHRINK, 1 * GiB, NULL }, { S(780), 0, SP_HOLD, 0, NULL },
 	    { S(900), 0, SP_HOLD, 0, "no configured increment can be offlined" });
 
 	/* growing never passes the ceiling nor what standby memory is left */
 	c.ceiling = 6 * GiB;
 	c.step = 4 * GiB;
-	RUN("ceiling bounds grow", &c, LPAR(4, 8),
-	    { S(0), 5000, SP_HOLD, 0, NULL },
-	    { S(30), 5000, SP_GROW, 2 * GiB, "configure 2G" },
-	    { S(60), 5000, SP_HOLD, 0, NULL },
+	RUN("ceiling bounds grow", &c, LPAR(4, 8), { S(0), 5000, SP_HOLD, 0, NULL },
+	    { S(30), 5000, SP_GROW, 2 * GiB, "configure 2G" }, { S(60), 5000, SP_HOLD, 0, NULL },
 	    { S(90), 5000, SP_HOLD, 0, "the ceiling is reached" });
 	c.ceiling = 0;
-	RUN("no standby left", &c, LPAR(4, 1),
-	    { S(0), 5000, SP_HOLD, 0, NULL },
-	    { S(30), 5000, SP_GROW, 1 * GiB, "configure 1G" },
-	    { S(60), 5000, SP_HOLD, 0, NULL },
+	RUN("no standby left", &c, LPAR(4, 1), { S(0), 5000, SP_HOLD, 0, NULL },
+	    { S(30), 5000, SP_GROW, 1 * GiB, "configure 1G" }, { S(60), 5000, SP_HOLD, 0, NULL },
 	    { S(90), 5000, SP_HOLD, 0, "no standby memory is left" });
 
 	/* shrinking stops at the floor */
 	cfg_default(&c);
 	c.floor = 6 * GiB;
 	c.step = 2 * GiB;
-	RUN("floor bounds shrink", &c, LPAR(7, 5),
-	    { S(0), 0, SP_HOLD, 0, NULL },
+	RUN("floor bounds shrink", &c, LPAR(7, 5), { S(0), 0, SP_HOLD, 0, NULL },
 	    { S(120), 0, SP_SHRINK, 1 * GiB, "deconfigure 1G" },
 	    { S(300), 0, SP_HOLD, 0, "idle for 0 of" },
 	    { S(420), 0, SP_HOLD, 0, "the floor is reached" });
@@ -163,8 +152,7 @@ int main(void)
 	RUN("floor at start", &c, LPAR(4, 8),
 	    { S(0), NOPSI, SP_GROW, 2 * GiB, "below the floor 6G: configure 2G" },
 	    { S(30), NOPSI, SP_HOLD, 0, "no memory pressure information" });
-	RUN("floor partly", &c, LPAR(4, 1),
-	    { S(0), 0, SP_GROW, 1 * GiB, "configure 1G" },
+	RUN("floor partly", &c, LPAR(4, 1), { S(0), 0, SP_GROW, 1 * GiB, "configure 1G" },
 	    { S(10), 0, SP_HOLD, 0, "below the floor 6G, but no standby memory is left" });
 	RUN("ceiling at start", &c, LPAR(11, 0),
 	    { S(0), 5000, SP_SHRINK, 3 * GiB, "above the ceiling 8G: deconfigure 3G" },
@@ -189,17 +177,14 @@ int main(void)
 
 	/* losing PSI resets the windows */
 	cfg_default(&c);
-	RUN("psi gap", &c, LPAR(4, 8),
-	    { S(0), 2000, SP_HOLD, 0, NULL },
+	RUN("psi gap", &c, LPAR(4, 8), { S(0), 2000, SP_HOLD, 0, NULL },
 	    { S(20), NOPSI, SP_HOLD, 0, "no memory pressure information" },
-	    { S(30), 2000, SP_HOLD, 0, "for 0 of" },
-	    { S(60), 2000, SP_GROW, 1 * GiB, NULL });
+	    { S(30), 2000, SP_HOLD, 0, "for 0 of" }, { S(60), 2000, SP_GROW, 1 * GiB, NULL });
 
 	/* a step below the block size is one block */
 	cfg_default(&c);
 	c.step = 256 * MiB;
-	RUN("small step", &c, LPAR(4, 8),
-	    { S(0), 2000, SP_HOLD, 0, NULL },
+	RUN("small step", &c, LPAR(4, 8), { S(0), 2000, SP_HOLD, 0, NULL },
 	    { S(30), 2000, SP_GROW, 1 * GiB, NULL });
 
 	/* /proc/pressure/memory */
@@ -210,9 +195,11 @@ int main(void)
 			unsigned v;
 		} p[] = {
 			{ "some avg10=12.34 avg60=1.00 avg300=0.10 total=123\n"
-			  "full avg10=1.00 avg60=0.00 avg300=0.00 total=1\n", 0, 1234 },
+			  "full avg10=1.00 avg60=0.00 avg300=0.00 total=1\n",
+			  0, 1234 },
 			{ "full avg10=50.00 avg60=0.00 avg300=0.00 total=1\n"
-			  "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", 0, 0 },
+			  "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+			  0, 0 },
 			{ "some avg10=100.00 avg60=0.00 avg300=0.00 total=0\n", 0, 10000 },
 			{ "some avg10=7.5 avg60=0.00\n", 0, 750 },
 			{ "some avg10=7.999 avg60=0.00\n", 0, 799 },
