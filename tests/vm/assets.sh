@@ -95,8 +95,8 @@ fi
 
 # Newest kernel package of the series that apt knows about. apt-cache takes seconds on a busy
 # machine, so the answer is remembered until apt's package lists change.
-find_kernel() { apt-cache pkgnames linux-image- 2>/dev/null | grep -E "$pkg_re" | sort -V | tail -n1; }
-lists_stamp() { stat -c '%n %Y %s' /var/lib/apt/lists/*Packages* 2>/dev/null | sha256sum | cut -c1-16; }
+find_kernel() { apt-cache pkgnames linux-image- 2>/dev/null | grep -E "$pkg_re" | sort -V | tail -n1 || true; }
+lists_stamp() { { stat -c '%n %Y %s' /var/lib/apt/lists/*Packages* 2>/dev/null || true; } | sha256sum | cut -c1-16; }
 mkdir -p "$out"
 resolved="$out/resolved-$series"
 kpkg=
@@ -112,7 +112,7 @@ if [ -z "$kpkg" ] || [ -z "$kver" ]; then
 		kpkg=$(find_kernel)
 	fi
 	[ -n "$kpkg" ] || skip "no package matching $pkg_re in apt's lists"
-	kver=$(apt-cache show --no-all-versions "$kpkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
+	kver=$(apt-cache show --no-all-versions "$kpkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1 || true)
 	[ -n "$kver" ] || skip "apt-cache show $kpkg gives no version"
 	printf '%s\n' "$(lists_stamp)" "$kpkg" "$kver" >"$resolved.tmp.$$" && mv "$resolved.tmp.$$" "$resolved"
 fi

@@ -138,7 +138,12 @@ def pick_accel(assets_dir):
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         return "tcg"
     q = qemu_binary()
-    key = hashlib.sha256(f"{os.uname().release}|{_qemu_version(q)}|{assets_dir}".encode())
+    try:
+        with open(os.path.join(assets_dir, "info")) as f:
+            kernel = f.read()
+    except OSError:
+        kernel = assets_dir
+    key = hashlib.sha256(f"{os.uname().release}|{_qemu_version(q)}|{kernel}".encode())
     cache = os.path.join(build_dir(), "vm-assets", f"accel-{key.hexdigest()[:12]}")
     try:
         with open(cache) as f:
@@ -394,8 +399,9 @@ class Guest:
         with open(os.path.join(self.workdir, "cmdline"), "w") as f:
             f.write(" ".join(cmd) + "\n")
         if self.shell:
+            # The console is the terminal; the QMP socket stays free for `--qmp` (QEMU serves
+            # one client at a time).
             self.proc = subprocess.Popen(cmd)
-            self._connect_qmp_ctl()
             return self
         self._con_file = open(self.console_log, "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._con_file,
@@ -700,6 +706,38 @@ def main_scenario(fn, name=None):
     sys.exit(0)
 
 
+def qmp_once(path, argv):
+    """Execute one QMP command on a guest's socket and print the reply (for --shell users)."""
+    if not argv:
+        print("usage: qemu.py --qmp SOCKET COMMAND [JSON-ARGUMENTS]", file=sys.stderr)
+        return 2
+    msg = {"execute": argv[0]}
+    if len(argv) > 1:
+        try:
+            msg["arguments"] = json.loads(argv[1])
+        except ValueError as e:
+            print(f"bad JSON arguments {argv[1]!r}: {e}", file=sys.stderr)
+            return 2
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    try:
+        s.connect(path)
+        f = s.makefile("rwb")
+        f.readline()  # greeting
+        for m in ({"execute": "qmp_capabilities"}, msg):
+            f.write(json.dumps(m).encode() + b"\n")
+            f.flush()
+            while True:
+                reply = json.loads(f.readline())
+                if "event" not in reply:
+                    break
+    except (OSError, ValueError) as e:
+        print(f"QMP {path}: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps(reply))
+    return 1 if "error" in reply else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kernel", default="6.12", help="kernel series: 6.12 (default) or 6.1")
@@ -715,7 +753,13 @@ def main():
     ap.add_argument("--probe-accel", action="store_true", help="print kvm or tcg and exit")
     ap.add_argument("-c", "--command", action="append", default=[],
                     help="run a command in the guest and print its output (repeatable)")
+    ap.add_argument("--qmp", metavar="SOCKET",
+                    help="send one QMP command to a running guest's socket (see --shell)")
+    ap.add_argument("qmp_command", nargs="*", metavar="CMD [JSON-ARGS]",
+                    help="with --qmp: e.g. device_add '{\"driver\":\"pc-dimm\",...}'")
     a = ap.parse_args()
+    if a.qmp:
+        return qmp_once(a.qmp, a.qmp_command)
     try:
         if a.assets:
             print(get_assets(a.kernel)[0])
@@ -728,7 +772,9 @@ def main():
                   auto_online=a.auto_online, shell=a.shell, name="cli")
         if a.shell:
             g.start()
-            print(f"QMP socket: {g.workdir}/qmp.sock", file=sys.stderr)
+            print(f"QMP socket: {g.workdir}/qmp.sock  (from another terminal: "
+                  f"{sys.argv[0]} --qmp {g.workdir}/qmp.sock query-memory-devices)",
+                  file=sys.stderr)
             g.proc.wait()
             g.stop()
             return 0
