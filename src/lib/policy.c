@@ -71,7 +71,8 @@
  *    the placement is fixed: decision.memmap = dev->memmap, with the evidence.
  *    When choosable: rule->memmap, else cfg->memmap (unset = auto).
  *    on-memory is impossible ("unsupported") while memory_hotplug.
- *    memmap_on_memory is off or unknown (the kernel rejects it then): forced
+ *    memmap_on_memory is off or unknown on a stock kernel (it rejects it
+ *    then; the companion series, seen as a writable parameter, does not): forced
  *    on-memory becomes ram with a reason.  auto picks: ram for a rule with
  *    hugepages_1g (an on-memory memmap takes the first pages of every block,
  *    so no block holds an aligned 1 GiB page); ram when unsupported;
@@ -304,10 +305,16 @@ static enum zone_choice pick_zone(struct ctx *c, const struct rule *r, enum devi
 
 /* ---- memmap ----------------------------------------------------------- */
 
+/*
+ * Stock kernels refuse an on-memory memmap unless the boot parameter is on.
+ * The companion series (detected by its runtime-writable parameter) accepts
+ * it per device whenever the architecture supports it.
+ */
 static bool memmap_supported(const struct machine *m)
 {
 	return m->params.memmap_on_memory == MEMMAP_PARAM_ON ||
-	       m->params.memmap_on_memory == MEMMAP_PARAM_FORCE;
+	       m->params.memmap_on_memory == MEMMAP_PARAM_FORCE ||
+	       m->params.memmap_param_writable;
 }
 
 /*

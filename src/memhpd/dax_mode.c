@@ -175,7 +175,9 @@ static int precheck(struct dax_job *j)
 		}
 		r = sysroot_read_attr(j->sr, SYSFS_HOTPLUG_PARAMS "/memmap_on_memory", buf,
 				      sizeof(buf));
-		if (r >= 0 && (streq(buf, "N") || streq(buf, "n") || streq(buf, "0"))) {
+		/* the companion series (writable parameter) allows it per device anyway */
+		if (r >= 0 && (streq(buf, "N") || streq(buf, "n") || streq(buf, "0")) &&
+		    sysroot_writable(j->sr, SYSFS_HOTPLUG_PARAMS "/memmap_on_memory") <= 0) {
 			job_msg(j,
 				"%s: memmap on-memory requested but memory_hotplug.memmap_on_memory "
 				"is off (boot with memory_hotplug.memmap_on_memory=1); device left "

@@ -550,6 +550,13 @@ static void s_dax_onmem_unsupported(struct tm *t)
 	t->m.params.memmap_on_memory = MEMMAP_PARAM_OFF;
 }
 
+/* the companion series lets dax choose per device whatever the global default */
+static void s_dax_onmem_param_off_writable(struct tm *t)
+{
+	s_dax_onmem_unsupported(t);
+	t->m.params.memmap_param_writable = true;
+}
+
 static void s_dax_ram(struct tm *t)
 {
 	dax1g(t);
@@ -842,6 +849,8 @@ static const struct pcase cases[] = {
 	  "memmap = on-memory from the rule", "rule 'pmem' hands dax0.0 to kmem" },
 	{ "dax on-memory unsupported", s_dax_onmem_unsupported, T_DAX, ONLINE, 8, 0, RAM, true,
 	  false, true, "memory_hotplug.memmap_on_memory is N so the kernel would refuse it" },
+	{ "dax on-memory, param off but runtime-writable", s_dax_onmem_param_off_writable, T_DAX,
+	  ONLINE, 8, 0, ONM, true, false, true, "memmap = on-memory from the rule" },
 	{ "dax ram", s_dax_ram, T_DAX, ONLINE, 8, 0, RAM, true, false, true,
 	  "memmap = ram from the rule" },
 	{ "dax auto, 1G pages", s_dax_auto_1g, T_DAX, ONLINE, 8, 0, RAM, true, false, true,
