@@ -73,5 +73,10 @@ int action_offline_block(struct sysroot *sr, struct mem_block *b, const struct a
  * kernel's -errno, or -EIO if the value read back differs.
  */
 int action_set_auto_online(struct sysroot *sr, const char *value);
+/*
+ * Set memory_hotplug.memmap_on_memory at runtime (companion kernel series
+ * only; stock kernels make it read-only: -EACCES/-EPERM) and read it back.
+ */
+int action_set_memmap_param(struct sysroot *sr, bool on);
 
 #endif

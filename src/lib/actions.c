@@ -362,3 +362,25 @@ int action_set_auto_online(struct sysroot *sr, const char *value)
 		return -EIO;
 	return 0;
 }
+
+int action_set_memmap_param(struct sysroot *sr, bool on)
+{
+	enum memmap_param got;
+	char buf[64];
+	int r;
+
+	if (!sr)
+		return -EINVAL;
+	r = sysroot_write_attr(sr, SYSFS_HOTPLUG_PARAMS "/memmap_on_memory", on ? "Y" : "N");
+	if (r < 0)
+		return r;
+	r = sysroot_read_attr(sr, SYSFS_HOTPLUG_PARAMS "/memmap_on_memory", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	if (parse_memmap_param(buf, &got) < 0)
+		return -EIO;
+	/* "force" stays force when asked for on: still on-memory */
+	if (on ? got == MEMMAP_PARAM_OFF : got != MEMMAP_PARAM_OFF)
+		return -EIO;
+	return 0;
+}

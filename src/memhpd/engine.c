@@ -577,6 +577,48 @@ void engine_check_auto_online(struct daemon *d)
 	}
 }
 
+/*
+ * With the companion kernel series the memmap placement of the next ACPI
+ * DIMM is chosen by memory_hotplug.memmap_on_memory at the moment the kernel
+ * adds it, so memhpd sets it ahead of time from the policy for acpi-dimm
+ * devices (a type-only rule, else [policy] memmap; auto uses
+ * memmap_auto_default since the size of a DIMM not yet plugged is unknown).
+ */
+void engine_set_memmap_param(struct daemon *d)
+{
+	enum memmap_choice mc = d->cfg.memmap;
+	const char *from = "[policy] memmap";
+	bool on, now;
+	int r;
+
+	if (!d->m || !d->m->params.memmap_param_writable)
+		return;
+	for (size_t i = 0; i < d->cfg.nrules; i++) {
+		const struct rule *rl = &d->cfg.rules[i];
+
+		if (rl->match == RM_TYPE && rl->type == DEV_ACPI_DIMM && rl->memmap != MC_UNSET) {
+			mc = rl->memmap;
+			from = rl->name;
+		}
+	}
+	if (mc == MC_AUTO || mc == MC_UNSET)
+		mc = d->cfg.memmap_auto_default == MC_ON_MEMORY ? MC_ON_MEMORY : MC_RAM;
+	on = mc == MC_ON_MEMORY;
+	now = d->m->params.memmap_on_memory == MEMMAP_PARAM_ON ||
+	      d->m->params.memmap_on_memory == MEMMAP_PARAM_FORCE;
+	if (on == now)
+		return;
+	r = action_set_memmap_param(d->sr, on);
+	if (r < 0) {
+		log_err("cannot set memory_hotplug.memmap_on_memory to %s: %s", on ? "Y" : "N",
+			strerror(-r));
+		return;
+	}
+	d->m->params.memmap_on_memory = on ? MEMMAP_PARAM_ON : MEMMAP_PARAM_OFF;
+	log_notice("memory_hotplug.memmap_on_memory set to %s for the next ACPI DIMM (%s)",
+		   on ? "Y" : "N", from);
+}
+
 /* ---- requests from the control socket ---- */
 
 struct req_ctx {

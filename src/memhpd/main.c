@@ -70,6 +70,7 @@ int daemon_reload(struct daemon *d, char *msg, size_t msglen)
 	snprintf(msg, msglen, "configuration reloaded: %zu file(s), %zu rule(s)", cfg.files.n,
 		 cfg.nrules);
 	log_info("%s", msg);
+	engine_set_memmap_param(d);
 	/* decide everything again under the new policy */
 	events_mark_rescan(d);
 	/* [standby] may have been switched on or off; its windows and rate limit carry over */
@@ -302,6 +303,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	engine_check_auto_online(&d);
+	engine_set_memmap_param(&d);
 
 	if (d.once) {
 		r = engine_coldplug(&d);

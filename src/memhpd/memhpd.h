@@ -175,6 +175,8 @@ int engine_coldplug(struct daemon *d);
 int engine_process(struct daemon *d);
 /* kernel_auto_online handling at start */
 void engine_check_auto_online(struct daemon *d);
+/* Companion kernel: set the runtime memmap_on_memory for the next ACPI add (start, reload). */
+void engine_set_memmap_param(struct daemon *d);
 /* Online/offline requests (control socket); fill reply with per-block results. */
 int engine_request(struct daemon *d, const char *op, const char *target, const char *zone,
 		   unsigned timeout_ms, json_object *reply);
