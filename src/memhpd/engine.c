@@ -368,9 +368,9 @@ static int handle_device(struct daemon *d, size_t di)
 		"%s: %u of %zu block(s) online as decided (%u onlined by memhpd, %u by someone else), "
 		"%u failed",
 		id, a.ok, n, tally.ok - tally.by_other, tally.by_other, a.failed);
-	if (a.failed && a.ok)
-		return 64;
-	return a.failed ? 1 : 0;
+	d->done_ok += a.ok;
+	d->done_failed += a.failed;
+	return 0;
 }
 
 /* Returns 1 when the device was handed to kmem (new blocks will appear). */
@@ -420,23 +420,12 @@ static int handle_dax(struct daemon *d, size_t xi)
 	return 1;
 }
 
-/* Fold one device's result into the pass result (0 all good, 1 failures only, 64 mixed). */
-static void fold(int *pass, bool *any_ok, int r)
-{
-	if (r == 0) {
-		*any_ok = true;
-		return;
-	}
-	if (r == 64)
-		*any_ok = true;
-	*pass = 1;
-}
-
-static void finish_pass(struct daemon *d, int pass, bool any_ok)
+/* What the pass achieved: exit 0 when nothing failed, 1 when only failures, 64 when both. */
+static void finish_pass(struct daemon *d)
 {
 	int r;
 
-	d->exit_code = pass ? (any_ok ? 64 : 1) : 0;
+	d->exit_code = !d->done_failed ? 0 : d->done_ok ? 64 : 1;
 	if (d->st.dirty) {
 		r = state_write(&d->st, d->cfg.state_file);
 		if (r < 0)
@@ -475,8 +464,9 @@ int engine_process(struct daemon *d)
 {
 	_cleanup_free_ uint64_t *dirty = NULL;
 	size_t ndirty = d->ndirty;
-	bool all = d->rescan || !d->m, any_ok = false, reconfigured = false;
-	int pass = 0, r;
+	bool all = d->rescan || !d->m, reconfigured = false;
+	uint64_t timeouts = d->st.cnt.failures_node_timeout;
+	int r;
 
 	/* take the pending work; events arriving while we work start a new batch */
 	dirty = TAKE_PTR(d->dirty_blocks);
@@ -500,9 +490,12 @@ int engine_process(struct daemon *d)
 		if (!all && !dax_is_dirty(d, d->m->dax[i].name))
 			continue;
 		r = handle_dax(d, i);
-		if (r == 1)
+		if (r == 1) {
 			reconfigured = true;
-		fold(&pass, &any_ok, r < 0 ? 1 : 0);
+			d->done_ok++;
+		} else if (r < 0) {
+			d->done_failed++;
+		}
 	}
 	if (reconfigured) {
 		/* kmem added memory: look at all of it (also what uevents will tell) */
@@ -516,10 +509,15 @@ int engine_process(struct daemon *d)
 		if (!all && !device_is_dirty(d, &d->m->devices[i], dirty, ndirty))
 			continue;
 		r = handle_device(d, i);
-		fold(&pass, &any_ok, r < 0 ? 1 : r);
+		if (r < 0) {
+			log_err("%s: %s", d->m->devices[i].id, strerror(-r));
+			d->done_failed++;
+		}
 	}
+	/* blocks given up on for want of a node link are failures too */
+	d->done_failed += (unsigned)(d->st.cnt.failures_node_timeout - timeouts);
 	strv_clear(&d->dirty_dax);
-	finish_pass(d, pass, any_ok);
+	finish_pass(d);
 	return 0;
 }
 
@@ -528,6 +526,7 @@ int engine_coldplug(struct daemon *d)
 	int r;
 
 	d->rescan = true;
+	d->done_ok = d->done_failed = 0;
 	r = engine_process(d);
 	/* --once: blocks waiting for their node link are polled here, bounded */
 	while (r >= 0 && d->once && d->nwaits) {
@@ -688,6 +687,6 @@ int engine_request(struct daemon *d, const char *op, const char *target, const c
 	json_object_object_add(reply, "exit", json_object_new_int(ops_exit_code(&tally)));
 	json_object_object_add(reply, "results", c.results);
 	d->st.dirty = true;
-	finish_pass(d, 0, true);
+	finish_pass(d);
 	return r;
 }

@@ -157,7 +157,9 @@ struct daemon {
 	unsigned nclients;
 
 	char status[256]; /* last STATUS= */
-	int exit_code;    /* for --once: 0, 1, 64 */
+	/* for --once: blocks/devices handled and failed since the coldplug began */
+	unsigned done_ok, done_failed;
+	int exit_code; /* 0 nothing failed, 1 only failures, 64 both */
 
 	/* standby.c: s390 standby memory ([standby] enabled) */
 	bool standby_active;
