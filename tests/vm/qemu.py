@@ -623,6 +623,10 @@ class Guest:
     def device_del(self, did, timeout=60):
         """Request unplug; True once DEVICE_DELETED arrived, False after timeout seconds."""
         self.qmp("device_del", id=did)
+        return self.device_del_wait(did, timeout)
+
+    def device_del_wait(self, did, timeout=60):
+        """Wait for DEVICE_DELETED of did after a device_del; False after timeout seconds."""
         try:
             self.wait_event("DEVICE_DELETED", timeout, {"device": did})
         except VMError as e:
