@@ -22,26 +22,26 @@ struct sysroot;
  * retries.  One write itself may block as long as the kernel takes.
  */
 struct action_opts {
-	unsigned retries;          /* EBUSY/EAGAIN retries */
-	unsigned backoff_ms;       /* first backoff, doubled up to 1 s */
-	unsigned timeout_ms;       /* overall bound for one block, 0 = none */
+	unsigned retries; /* EBUSY/EAGAIN retries */
+	unsigned backoff_ms; /* first backoff, doubled up to 1 s */
+	unsigned timeout_ms; /* overall bound for one block, 0 = none */
 };
 
 enum action_outcome {
-	OUTCOME_DONE = 0,      /* we changed it and verified */
-	OUTCOME_ALREADY,       /* it already was in the requested state */
-	OUTCOME_BY_OTHER,      /* someone else onlined/offlined it meanwhile */
-	OUTCOME_FAILED,        /* the kernel refused; err says why */
-	OUTCOME_MISMATCH,      /* the write succeeded but verification disagrees */
+	OUTCOME_DONE = 0, /* we changed it and verified */
+	OUTCOME_ALREADY, /* it already was in the requested state */
+	OUTCOME_BY_OTHER, /* someone else onlined/offlined it meanwhile */
+	OUTCOME_FAILED, /* the kernel refused; err says why */
+	OUTCOME_MISMATCH, /* the write succeeded but verification disagrees */
 };
 const char *action_outcome_name(enum action_outcome o);
 
 struct action_result {
 	enum action_outcome outcome;
-	int err;              /* -errno of the last attempt */
+	int err; /* -errno of the last attempt */
 	unsigned attempts;
-	enum zone_id zone;    /* zone the block ended in */
-	char msg[160];        /* short human explanation */
+	enum zone_id zone; /* zone the block ended in */
+	char msg[160]; /* short human explanation */
 };
 
 /*

@@ -50,7 +50,7 @@ enum rule_action {
 
 enum dax_mode {
 	DAX_MODE_UNSET = 0,
-	DAX_MODE_DEVDAX,     /* leave as a character device */
+	DAX_MODE_DEVDAX, /* leave as a character device */
 	DAX_MODE_SYSTEM_RAM, /* hand to kmem and online */
 };
 
@@ -71,7 +71,7 @@ struct rule {
 	int line;
 	unsigned match; /* RM_* mask: its numeric value is the rule's specificity */
 	enum device_type type;
-	char dev_name[64];  /* device id or dax name; glob allowed (fnmatch) */
+	char dev_name[64]; /* device id or dax name; glob allowed (fnmatch) */
 	int node;
 	uint64_t size_min, size_max; /* inclusive */
 	char uuid[40];
@@ -87,18 +87,19 @@ struct rule {
 
 /* [standby]: s390 standby memory (see standby.h, standby_policy.h) */
 struct standby_config {
-	bool enabled;              /* opt-in */
-	uint64_t floor;            /* bytes of online memory to keep at least, 0 = none */
-	uint64_t ceiling;          /* bytes of online memory never to exceed, 0 = none */
-	uint64_t step;             /* bytes per grow/shrink action */
+	bool enabled; /* opt-in */
+	uint64_t floor; /* bytes of online memory to keep at least, 0 = none */
+	uint64_t ceiling; /* bytes of online memory never to exceed, 0 = none */
+	uint64_t step; /* bytes per grow/shrink action */
 	enum memmap_choice memmap; /* for increments memhpd configures */
-	enum zone_choice zone;     /* ZC_UNSET: [policy] zone.s390-standby */
-	unsigned pressure_threshold; /* PSI memory "some" avg10 in hundredths of a percent, 0 = off */
-	unsigned grow_window_ms;   /* pressure above threshold this long: grow */
-	unsigned shrink_idle_ms;   /* pressure below threshold / 2 this long: shrink */
-	unsigned min_interval_ms;  /* at most one action per interval */
+	enum zone_choice zone; /* ZC_UNSET: [policy] zone.s390-standby */
+	unsigned
+		pressure_threshold; /* PSI memory "some" avg10 in hundredths of a percent, 0 = off */
+	unsigned grow_window_ms; /* pressure above threshold this long: grow */
+	unsigned shrink_idle_ms; /* pressure below threshold / 2 this long: shrink */
+	unsigned min_interval_ms; /* at most one action per interval */
 	unsigned scan_interval_ms; /* the firmware kobjects emit no uevents: rescan */
-	char file[256];            /* where [standby] was last set, for validation messages */
+	char file[256]; /* where [standby] was last set, for validation messages */
 	int line;
 };
 
@@ -109,20 +110,20 @@ struct config {
 	char state_file[256];
 	char control_socket[256];
 	char metrics_file[256]; /* "" = off */
-	unsigned node_wait_ms;     /* how long to wait for a block's node link */
-	unsigned online_retries;   /* EBUSY/EAGAIN retries per block */
+	unsigned node_wait_ms; /* how long to wait for a block's node link */
+	unsigned online_retries; /* EBUSY/EAGAIN retries per block */
 	unsigned retry_backoff_ms; /* first backoff, doubled each retry */
 	unsigned offline_timeout_ms;
-	unsigned batch_ms;         /* settle time to group an event storm */
+	unsigned batch_ms; /* settle time to group an event storm */
 
 	/* [policy] */
-	bool online;                 /* online hot-added memory at all */
-	int movable_ratio;           /* percent MOVABLE:KERNEL per node; -1 = no guard */
-	enum memmap_choice memmap;   /* default for devices without a rule */
+	bool online; /* online hot-added memory at all */
+	int movable_ratio; /* percent MOVABLE:KERNEL per node; -1 = no guard */
+	enum memmap_choice memmap; /* default for devices without a rule */
 	enum memmap_choice memmap_auto_default; /* what auto picks when nothing forces it */
 	unsigned memmap_ram_max_percent;
 	enum zone_choice zone[DEV_TYPE_MAX]; /* per device type */
-	enum dax_mode dax_mode;      /* default for dax devices without a rule */
+	enum dax_mode dax_mode; /* default for dax devices without a rule */
 
 	struct rule *rules;
 	size_t nrules;

@@ -33,8 +33,8 @@ enum control_cmd {
 
 struct control_request {
 	enum control_cmd cmd;
-	char name[128];      /* explain: device/dax/block name; online/offline: target */
-	char zone[16];       /* online: "movable", "kernel" or "" (policy) */
+	char name[128]; /* explain: device/dax/block name; online/offline: target */
+	char zone[16]; /* online: "movable", "kernel" or "" (policy) */
 	unsigned timeout_ms; /* offline: per block; 0 = daemon default */
 };
 

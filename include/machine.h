@@ -46,14 +46,14 @@ const char *memmap_place_name(enum memmap_place p);
 /* What told us where a block's memmap lives, strongest first. */
 enum memmap_evidence {
 	EV_NONE = 0,
-	EV_KERNEL_ATTR,    /* memoryN/memmap_on_memory (companion kernel series) */
-	EV_DAX_ATTR,       /* daxX.Y/memmap_on_memory of the owning kmem device */
-	EV_FIRMWARE_ATTR,  /* s390 /sys/firmware/memory/memoryN/memmap_on_memory */
-	EV_BOOT,           /* boot memory: memmap allocated at boot */
-	EV_DRIVER,         /* the adding driver never uses it (virtio-mem) */
-	EV_MODULE_PARAM,   /* memory_hotplug.memmap_on_memory, read-only since boot */
-	EV_ZONEINFO,       /* zone present-managed pages match the vmemmap count */
-	EV_STATE,          /* recorded by memhpd when it chose the placement */
+	EV_KERNEL_ATTR, /* memoryN/memmap_on_memory (companion kernel series) */
+	EV_DAX_ATTR, /* daxX.Y/memmap_on_memory of the owning kmem device */
+	EV_FIRMWARE_ATTR, /* s390 /sys/firmware/memory/memoryN/memmap_on_memory */
+	EV_BOOT, /* boot memory: memmap allocated at boot */
+	EV_DRIVER, /* the adding driver never uses it (virtio-mem) */
+	EV_MODULE_PARAM, /* memory_hotplug.memmap_on_memory, read-only since boot */
+	EV_ZONEINFO, /* zone present-managed pages match the vmemmap count */
+	EV_STATE, /* recorded by memhpd when it chose the placement */
 	EV_MAX,
 };
 /* Short machine-readable name ("kernel-attr", ...) and a human sentence. */
@@ -62,26 +62,26 @@ const char *memmap_evidence_text(enum memmap_evidence e);
 
 struct mem_block {
 	char name[BLOCK_NAME_MAX]; /* "memory32" */
-	uint64_t index;            /* 32 */
-	uint64_t phys_index;       /* as read; equals index on every kernel we know */
-	uint64_t start, size;      /* bytes */
+	uint64_t index; /* 32 */
+	uint64_t phys_index; /* as read; equals index on every kernel we know */
+	uint64_t start, size; /* bytes */
 	enum block_state state;
-	unsigned valid_zones;    /* ZONE_BIT mask */
+	unsigned valid_zones; /* ZONE_BIT mask */
 	enum zone_id zone_default; /* first of valid_zones */
-	enum zone_id zone;       /* zone when online, else ZONE_ID_NONE */
-	int node;                /* -1: no node link (yet) */
-	int removable;           /* -1 absent */
-	char firmware_node[48];  /* basename of firmware_node link, "" if none */
+	enum zone_id zone; /* zone when online, else ZONE_ID_NONE */
+	int node; /* -1: no node link (yet) */
+	int removable; /* -1 absent */
+	char firmware_node[48]; /* basename of firmware_node link, "" if none */
 	long kernel_memmap_pages; /* memoryN/memmap_on_memory, -1 absent */
-	int fw_config;            /* s390 firmware config, -1 absent */
-	int fw_memmap_on_memory;  /* s390 firmware memmap_on_memory, -1 absent */
+	int fw_config; /* s390 firmware config, -1 absent */
+	int fw_memmap_on_memory; /* s390 firmware memmap_on_memory, -1 absent */
 
 	enum memmap_place memmap;
 	enum memmap_evidence memmap_evidence;
 	uint64_t memmap_bytes; /* size of this block's memmap wherever it lives */
 
 	int device; /* index into machine.devices, -1 none */
-	int error;  /* -errno of the first problem reading this block, 0 if fine */
+	int error; /* -errno of the first problem reading this block, 0 if fine */
 };
 
 struct dax_mapping {
@@ -89,15 +89,15 @@ struct dax_mapping {
 };
 
 struct dax_device {
-	char name[32];       /* "dax0.0" */
-	char region[32];     /* "region0" (nvdimm) / "dax_region" id, "" unknown */
-	char kind[16];       /* "pmem", "hmem", "cxl", "unknown" */
-	char uuid[40];       /* nvdimm namespace uuid, "" none */
-	char driver[32];     /* "kmem", "device_dax", "" unbound */
-	int target_node;     /* -1 unknown */
-	int numa_node;       /* -1 unknown */
+	char name[32]; /* "dax0.0" */
+	char region[32]; /* "region0" (nvdimm) / "dax_region" id, "" unknown */
+	char kind[16]; /* "pmem", "hmem", "cxl", "unknown" */
+	char uuid[40]; /* nvdimm namespace uuid, "" none */
+	char driver[32]; /* "kmem", "device_dax", "" unbound */
+	int target_node; /* -1 unknown */
+	int numa_node; /* -1 unknown */
 	uint64_t size;
-	uint64_t start;      /* "resource"; 0 if unknown */
+	uint64_t start; /* "resource"; 0 if unknown */
 	uint64_t align;
 	int memmap_on_memory; /* -1: attribute absent (kernel < 6.8) */
 	struct dax_mapping *mappings;
@@ -109,13 +109,13 @@ struct dax_device {
 struct mem_device {
 	char id[DEVICE_ID_MAX]; /* "PNP0C80:00", "virtio0", "dax0.0", "boot-node0", "memory40-memory47" */
 	enum device_type type;
-	int node;               /* -1 if blocks span several nodes or none known */
-	uint64_t start, end;    /* physical range of its blocks, end exclusive */
-	uint64_t size;          /* bytes in blocks */
-	size_t *blocks;         /* indices into machine.blocks, ascending address */
+	int node; /* -1 if blocks span several nodes or none known */
+	uint64_t start, end; /* physical range of its blocks, end exclusive */
+	uint64_t size; /* bytes in blocks */
+	size_t *blocks; /* indices into machine.blocks, ascending address */
 	size_t nblocks;
 	size_t online_blocks;
-	enum zone_id zone;      /* the zone if all online blocks agree, else ZONE_ID_NONE */
+	enum zone_id zone; /* the zone if all online blocks agree, else ZONE_ID_NONE */
 	bool zone_mixed;
 	enum memmap_place memmap;
 	enum memmap_evidence memmap_evidence; /* weakest evidence among its blocks */
@@ -127,8 +127,8 @@ struct mem_device {
 struct numa_node {
 	int id;
 	struct node_meminfo meminfo;
-	uint64_t kernel_bytes;   /* online blocks in kernel zones */
-	uint64_t movable_bytes;  /* online blocks in ZONE_MOVABLE */
+	uint64_t kernel_bytes; /* online blocks in kernel zones */
+	uint64_t movable_bytes; /* online blocks in ZONE_MOVABLE */
 	uint64_t offline_bytes;
 	/* usable bytes: minus memmap held on the memory itself */
 	uint64_t kernel_usable_bytes, movable_usable_bytes;
@@ -151,8 +151,8 @@ struct scan_error {
 struct hotplug_params {
 	enum memmap_param memmap_on_memory;
 	bool memmap_param_writable; /* companion series makes it runtime-writable */
-	char online_policy[32];     /* "contig-zones", "auto-movable", "" */
-	int auto_movable_ratio;     /* -1 unknown */
+	char online_policy[32]; /* "contig-zones", "auto-movable", "" */
+	int auto_movable_ratio; /* -1 unknown */
 	enum auto_online auto_online_blocks;
 };
 
@@ -162,7 +162,7 @@ struct machine {
 	uint64_t struct_page_size; /* 64 on every 64-bit arch memhpd supports */
 	struct hotplug_params params;
 	bool has_kernel_memmap_attr; /* any memoryN/memmap_on_memory seen */
-	bool has_fw_memory;          /* /sys/firmware/memory exists (s390, 6.19+) */
+	bool has_fw_memory; /* /sys/firmware/memory exists (s390, 6.19+) */
 	bool is_s390;
 
 	struct mem_block *blocks; /* ascending index */

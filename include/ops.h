@@ -18,7 +18,7 @@ typedef void (*ops_report_fn)(void *data, const struct mem_block *b, const char 
 			      const struct action_result *res);
 
 struct ops_tally {
-	unsigned ok;     /* ended in the requested state (done, already, by other) */
+	unsigned ok; /* ended in the requested state (done, already, by other) */
 	unsigned failed; /* failed or mismatch */
 	unsigned by_other;
 };

@@ -16,7 +16,7 @@
 
 enum decision_action {
 	DECIDE_LEAVE = 0, /* do nothing (already online, ignored, nothing to do, error) */
-	DECIDE_ONLINE,    /* online the blocks listed in block_zone */
+	DECIDE_ONLINE, /* online the blocks listed in block_zone */
 };
 
 struct decision {
@@ -39,8 +39,8 @@ struct decision {
 	bool memmap_choosable;
 
 	const struct rule *rule; /* matching rule, NULL = defaults */
-	bool config_error;       /* e.g. two rules tie for this device */
-	struct strv reasons;     /* human sentences, in decision order */
+	bool config_error; /* e.g. two rules tie for this device */
+	struct strv reasons; /* human sentences, in decision order */
 };
 
 void decision_init(struct decision *d);

@@ -31,8 +31,8 @@ enum zone_id {
 };
 #define ZONE_BIT(z) (1u << (z))
 /* ZONE_DMA, DMA32, Normal, HighMem: everything the kernel may allocate unmovable data from */
-#define ZONE_MASK_KERNEL                                                                           \
-	(ZONE_BIT(ZONE_ID_DMA) | ZONE_BIT(ZONE_ID_DMA32) | ZONE_BIT(ZONE_ID_NORMAL) |              \
+#define ZONE_MASK_KERNEL                                                              \
+	(ZONE_BIT(ZONE_ID_DMA) | ZONE_BIT(ZONE_ID_DMA32) | ZONE_BIT(ZONE_ID_NORMAL) | \
 	 ZONE_BIT(ZONE_ID_HIGHMEM))
 
 const char *block_state_name(enum block_state s);

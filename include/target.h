@@ -14,7 +14,7 @@ struct target {
 	size_t *blocks; /* indices into machine.blocks, ascending */
 	size_t nblocks;
 	const struct mem_device *device; /* when a device was named */
-	const struct dax_device *dax;    /* when a dax device was named */
+	const struct dax_device *dax; /* when a dax device was named */
 };
 
 /*

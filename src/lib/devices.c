@@ -71,7 +71,7 @@ static bool dax_range_owner(const struct machine *m, const struct mem_block *b, 
 		if (b->start >= d->start && b->start + b->size <= d->start + d->size)
 			goto found;
 		continue;
-found:
+	found:
 		*dax = (int)i;
 		return true;
 	}

@@ -155,8 +155,7 @@ static void zoneinfo_check(struct machine *m)
 			if (b->node != n->id || b->state != BLOCK_ONLINE ||
 			    b->zone != ZONE_ID_MOVABLE)
 				continue;
-			if (b->memmap_evidence == EV_MODULE_PARAM ||
-			    b->memmap_evidence == EV_NONE)
+			if (b->memmap_evidence == EV_MODULE_PARAM || b->memmap_evidence == EV_NONE)
 				weak++;
 			else if (b->memmap == MEMMAP_ON_MEMORY)
 				strong_pages += per_block;

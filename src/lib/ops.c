@@ -79,7 +79,9 @@ int ops_online(struct sysroot *sr, const struct config *cfg, struct machine *m,
 int ops_offline(struct sysroot *sr, struct machine *m, const size_t *blocks, size_t n,
 		unsigned timeout_ms, ops_report_fn report, void *data, struct ops_tally *tally)
 {
-	struct action_opts o = { .retries = UINT32_MAX, .backoff_ms = 50, .timeout_ms = timeout_ms };
+	struct action_opts o = { .retries = UINT32_MAX,
+				 .backoff_ms = 50,
+				 .timeout_ms = timeout_ms };
 
 	/* highest block first: ZONE_MOVABLE sits at the top and is freed from there */
 	for (size_t i = n; i-- > 0;) {

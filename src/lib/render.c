@@ -52,9 +52,10 @@ json_object *render_block(const struct machine *m, const struct mem_block *b)
 	add(o, "start", jhex(b->start));
 	add(o, "size", json_object_new_int64((int64_t)b->size));
 	add(o, "state", json_object_new_string(block_state_name(b->state)));
-	add(o, "zone", b->state == BLOCK_ONLINE && b->zone != ZONE_ID_NONE ?
-			       json_object_new_string(zone_name(b->zone)) :
-			       NULL);
+	add(o, "zone",
+	    b->state == BLOCK_ONLINE && b->zone != ZONE_ID_NONE
+		    ? json_object_new_string(zone_name(b->zone))
+		    : NULL);
 	add(o, "valid_zones", zones_array(b->valid_zones, b->zone_default));
 	add(o, "node", jnode(b->node));
 	add(o, "removable", b->removable >= 0 ? json_object_new_boolean(b->removable) : NULL);
@@ -112,9 +113,10 @@ json_object *render_device(const struct machine *m, const struct mem_device *d)
 	add(o, "blocks", json_object_new_int64((int64_t)d->nblocks));
 	add(o, "block_list", block_list(m, d));
 	add(o, "online_blocks", json_object_new_int64((int64_t)d->online_blocks));
-	add(o, "zone", d->zone_mixed ? json_object_new_string("mixed") :
-		       d->zone != ZONE_ID_NONE ? json_object_new_string(zone_name(d->zone)) :
-						 NULL);
+	add(o, "zone",
+	    d->zone_mixed	      ? json_object_new_string("mixed")
+	    : d->zone != ZONE_ID_NONE ? json_object_new_string(zone_name(d->zone))
+				      : NULL);
 	add(o, "memmap", json_object_new_string(memmap_place_name(d->memmap)));
 	add(o, "memmap_evidence", json_object_new_string(memmap_evidence_name(d->memmap_evidence)));
 	add(o, "memmap_on_device_bytes", json_object_new_int64((int64_t)d->memmap_on_device_bytes));
@@ -133,15 +135,15 @@ json_object *render_node(const struct machine *m, const struct numa_node *n)
 	add(o, "offline_bytes", json_object_new_int64((int64_t)n->offline_bytes));
 	/* MOVABLE:KERNEL in percent, as memory_hotplug.auto_movable_ratio counts it */
 	add(o, "movable_ratio",
-	    n->kernel_bytes ? json_object_new_int64((int64_t)(n->movable_bytes * 100 /
-							       n->kernel_bytes)) :
-			      NULL);
+	    n->kernel_bytes
+		    ? json_object_new_int64((int64_t)(n->movable_bytes * 100 / n->kernel_bytes))
+		    : NULL);
 	add(o, "memmap_on_device_bytes", json_object_new_int64((int64_t)n->memmap_on_device_bytes));
 	add(o, "memmap_in_ram_bytes", json_object_new_int64((int64_t)n->memmap_in_ram_bytes));
-	add(o, "mem_total", n->meminfo.has_total ? json_object_new_int64((int64_t)n->meminfo.total) :
-						   NULL);
-	add(o, "mem_free", n->meminfo.has_free ? json_object_new_int64((int64_t)n->meminfo.free) :
-						 NULL);
+	add(o, "mem_total",
+	    n->meminfo.has_total ? json_object_new_int64((int64_t)n->meminfo.total) : NULL);
+	add(o, "mem_free",
+	    n->meminfo.has_free ? json_object_new_int64((int64_t)n->meminfo.free) : NULL);
 	add(o, "kernel_free_bytes",
 	    n->kernel_free_known ? json_object_new_int64((int64_t)n->kernel_free_bytes) : NULL);
 	return o;
@@ -183,8 +185,8 @@ json_object *render_decision(const struct machine *m, const struct mem_device *d
 
 	add(o, "action", json_object_new_string(dec->action == DECIDE_ONLINE ? "online" : "leave"));
 	add(o, "dax_to_system_ram", json_object_new_boolean(dec->dax_to_system_ram));
-	add(o, "zone", dec->zone != ZC_UNSET ? json_object_new_string(zone_choice_name(dec->zone)) :
-					       NULL);
+	add(o, "zone",
+	    dec->zone != ZC_UNSET ? json_object_new_string(zone_choice_name(dec->zone)) : NULL);
 	add(o, "movable_blocks", json_object_new_int64((int64_t)dec->n_movable));
 	add(o, "kernel_blocks", json_object_new_int64((int64_t)dec->n_kernel));
 	add(o, "memmap", json_object_new_string(memmap_place_name(dec->memmap)));
@@ -209,18 +211,18 @@ static json_object *render_kernel(const struct machine *m)
 	json_object *o = json_object_new_object();
 	const struct hotplug_params *p = &m->params;
 
-	add(o, "memmap_on_memory", p->memmap_on_memory != MEMMAP_PARAM_UNKNOWN ?
-					   json_object_new_string(
-						   memmap_param_name(p->memmap_on_memory)) :
-					   NULL);
+	add(o, "memmap_on_memory",
+	    p->memmap_on_memory != MEMMAP_PARAM_UNKNOWN
+		    ? json_object_new_string(memmap_param_name(p->memmap_on_memory))
+		    : NULL);
 	add(o, "memmap_param_writable", json_object_new_boolean(p->memmap_param_writable));
 	add(o, "online_policy", jstr_or_null(p->online_policy));
 	add(o, "auto_movable_ratio",
 	    p->auto_movable_ratio >= 0 ? json_object_new_int(p->auto_movable_ratio) : NULL);
-	add(o, "auto_online_blocks", p->auto_online_blocks != AUTO_ONLINE_UNKNOWN ?
-					     json_object_new_string(
-						     auto_online_name(p->auto_online_blocks)) :
-					     NULL);
+	add(o, "auto_online_blocks",
+	    p->auto_online_blocks != AUTO_ONLINE_UNKNOWN
+		    ? json_object_new_string(auto_online_name(p->auto_online_blocks))
+		    : NULL);
 	add(o, "kernel_memmap_attr", json_object_new_boolean(m->has_kernel_memmap_attr));
 	add(o, "firmware_memory", json_object_new_boolean(m->has_fw_memory));
 	add(o, "s390", json_object_new_boolean(m->is_s390));
@@ -276,9 +278,10 @@ json_object *render_machine(const struct machine *m, unsigned what)
 		json_object *e = json_object_new_object();
 
 		add(e, "path", json_object_new_string(m->errors[i].path));
-		add(e, "error", json_object_new_string(strerrorname_np(-m->errors[i].err) ?
-							       strerrorname_np(-m->errors[i].err) :
-							       "EINVAL"));
+		add(e, "error",
+		    json_object_new_string(strerrorname_np(-m->errors[i].err)
+						   ? strerrorname_np(-m->errors[i].err)
+						   : "EINVAL"));
 		add(e, "message", json_object_new_string(m->errors[i].msg));
 		json_object_array_add(a, e);
 	}

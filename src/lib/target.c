@@ -71,8 +71,8 @@ int target_resolve(const struct machine *m, const char *spec, struct target *t, 
 				return snprintf(msg, msglen, "invalid block range"), -EINVAL;
 			memcpy(first, spec, dash - spec);
 			first[dash - spec] = '\0';
-			if (parse_block_name(first, &lo) < 0 || parse_block_name(dash + 1, &hi) < 0 ||
-			    hi < lo) {
+			if (parse_block_name(first, &lo) < 0 ||
+			    parse_block_name(dash + 1, &hi) < 0 || hi < lo) {
 				snprintf(msg, msglen,
 					 "invalid block range \"%s\" (expected memoryA-memoryB)",
 					 spec);

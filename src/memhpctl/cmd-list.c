@@ -21,16 +21,16 @@ static const char *num(long long v, char *buf, size_t size)
 
 static void print_blocks(const struct machine *m)
 {
-	static const char *const h[] = { "BLOCK", "START", "SIZE", "STATE", "ZONE", "NODE",
-					 "DEVICE", "MEMMAP", "EVIDENCE" };
+	static const char *const h[] = { "BLOCK", "START",  "SIZE",   "STATE",	 "ZONE",
+					 "NODE",  "DEVICE", "MEMMAP", "EVIDENCE" };
 	struct table *t = table_new(ARRAY_SIZE(h), h);
 
 	for (size_t i = 0; i < m->nblocks; i++) {
 		const struct mem_block *b = &m->blocks[i];
 		char a[24], s[24], n[24];
 
-		table_add(t, b->name, hex(b->start, a, sizeof(a)), format_size(b->size, s, sizeof(s)),
-			  block_state_name(b->state),
+		table_add(t, b->name, hex(b->start, a, sizeof(a)),
+			  format_size(b->size, s, sizeof(s)), block_state_name(b->state),
 			  b->state == BLOCK_ONLINE ? zone_name(b->zone) : "-",
 			  num(b->node, n, sizeof(n)),
 			  b->device >= 0 ? m->devices[b->device].id : "-",
@@ -42,8 +42,8 @@ static void print_blocks(const struct machine *m)
 
 static void print_devices(const struct machine *m)
 {
-	static const char *const h[] = { "DEVICE", "TYPE", "NODE", "SIZE", "BLOCKS", "ONLINE",
-					 "ZONE", "MEMMAP", "ON-DEVICE", "IN-RAM" };
+	static const char *const h[] = { "DEVICE", "TYPE", "NODE",   "SIZE",	  "BLOCKS",
+					 "ONLINE", "ZONE", "MEMMAP", "ON-DEVICE", "IN-RAM" };
 	struct table *t = table_new(ARRAY_SIZE(h), h);
 
 	for (size_t i = 0; i < m->ndevices; i++) {
@@ -51,9 +51,12 @@ static void print_devices(const struct machine *m)
 		char n[24], s[24], nb[24], on[24], a[24], b[24];
 
 		table_add(t, d->id, device_type_name(d->type), num(d->node, n, sizeof(n)),
-			  format_size(d->size, s, sizeof(s)), num((long long)d->nblocks, nb, sizeof(nb)),
+			  format_size(d->size, s, sizeof(s)),
+			  num((long long)d->nblocks, nb, sizeof(nb)),
 			  num((long long)d->online_blocks, on, sizeof(on)),
-			  d->zone_mixed ? "mixed" : d->online_blocks ? zone_name(d->zone) : "-",
+			  d->zone_mixed	     ? "mixed"
+			  : d->online_blocks ? zone_name(d->zone)
+					     : "-",
 			  memmap_place_name(d->memmap),
 			  format_size(d->memmap_on_device_bytes, a, sizeof(a)),
 			  format_size(d->memmap_in_ram_bytes, b, sizeof(b)));
@@ -64,8 +67,8 @@ static void print_devices(const struct machine *m)
 
 static void print_nodes(const struct machine *m)
 {
-	static const char *const h[] = { "NODE", "KERNEL", "MOVABLE", "OFFLINE", "RATIO",
-					 "MEMMAP-ON-DEVICE", "MEMMAP-IN-RAM" };
+	static const char *const h[] = { "NODE",  "KERNEL",	      "MOVABLE",      "OFFLINE",
+					 "RATIO", "MEMMAP-ON-DEVICE", "MEMMAP-IN-RAM" };
 	struct table *t = table_new(ARRAY_SIZE(h), h);
 
 	for (size_t i = 0; i < m->nnodes; i++) {
@@ -73,7 +76,8 @@ static void print_nodes(const struct machine *m)
 		char id[24], k[24], mv[24], off[24], r[24], a[24], b[24];
 
 		if (n->kernel_bytes)
-			snprintf(r, sizeof(r), "%" PRIu64 "%%", n->movable_bytes * 100 / n->kernel_bytes);
+			snprintf(r, sizeof(r), "%" PRIu64 "%%",
+				 n->movable_bytes * 100 / n->kernel_bytes);
 		else
 			snprintf(r, sizeof(r), "-");
 		table_add(t, num(n->id, id, sizeof(id)), format_size(n->kernel_bytes, k, sizeof(k)),
@@ -88,8 +92,9 @@ static void print_nodes(const struct machine *m)
 
 static void print_dax(const struct machine *m)
 {
-	static const char *const h[] = { "DAX", "MODE", "KIND", "REGION", "NODE", "SIZE",
-					 "MEMMAP-ON-MEMORY", "DEVICE" };
+	static const char *const h[] = {
+		"DAX", "MODE", "KIND", "REGION", "NODE", "SIZE", "MEMMAP-ON-MEMORY", "DEVICE"
+	};
 	struct table *t = table_new(ARRAY_SIZE(h), h);
 
 	for (size_t i = 0; i < m->ndax; i++) {
@@ -97,12 +102,14 @@ static void print_dax(const struct machine *m)
 		char n[24], s[24];
 
 		table_add(t, d->name,
-			  streq(d->driver, "kmem")	 ? "system-ram" :
-			  streq(d->driver, "device_dax") ? "devdax" :
-							   "unbound",
+			  streq(d->driver, "kmem")	   ? "system-ram"
+			  : streq(d->driver, "device_dax") ? "devdax"
+							   : "unbound",
 			  d->kind[0] ? d->kind : "unknown", d->region[0] ? d->region : "-",
 			  num(d->target_node, n, sizeof(n)), format_size(d->size, s, sizeof(s)),
-			  d->memmap_on_memory < 0 ? "-" : d->memmap_on_memory ? "yes" : "no",
+			  d->memmap_on_memory < 0 ? "-"
+			  : d->memmap_on_memory	  ? "yes"
+						  : "no",
 			  d->device >= 0 ? m->devices[d->device].id : "-");
 	}
 	table_print(t, stdout);

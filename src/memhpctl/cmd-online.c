@@ -29,9 +29,10 @@ static void report(void *data, const struct mem_block *b, const char *op,
 		json_object_object_add(j, "op", json_object_new_string(op));
 		json_object_object_add(j, "outcome",
 				       json_object_new_string(action_outcome_name(res->outcome)));
-		json_object_object_add(j, "zone", res->zone != ZONE_ID_NONE ?
-							  json_object_new_string(zone_name(res->zone)) :
-							  NULL);
+		json_object_object_add(j, "zone",
+				       res->zone != ZONE_ID_NONE
+					       ? json_object_new_string(zone_name(res->zone))
+					       : NULL);
 		json_object_object_add(j, "attempts", json_object_new_int((int)res->attempts));
 		json_object_object_add(j, "message", json_object_new_string(res->msg));
 		json_object_array_add(o->results, j);

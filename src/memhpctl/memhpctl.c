@@ -39,10 +39,10 @@ int ctl_scan(const struct ctl *c, struct sysroot **srp, struct machine **mp)
 		return EXIT_FAILURE;
 	}
 	for (size_t i = 0; c->verbose && !c->json && i < m->nerrors; i++)
-		fprintf(stderr, "memhpctl: warning: %s: %s\n", m->errors[i].path,
-			m->errors[i].msg);
+		fprintf(stderr, "memhpctl: warning: %s: %s\n", m->errors[i].path, m->errors[i].msg);
 	if (m->nerrors && !c->verbose && !c->json)
-		fprintf(stderr, "memhpctl: warning: %zu problem(s) while scanning (-v shows them)\n",
+		fprintf(stderr,
+			"memhpctl: warning: %zu problem(s) while scanning (-v shows them)\n",
 			m->nerrors);
 	*srp = TAKE_PTR(sr);
 	*mp = TAKE_PTR(m);
@@ -58,7 +58,9 @@ int ctl_config_load(const struct ctl *c, struct config *cfg)
 	config_default_paths(c->sysroot, file, sizeof(file), dir, sizeof(dir));
 	/* an explicit --config without --config-dir means exactly that file */
 	r = config_load(cfg, c->config ? c->config : file,
-			c->config_dir ? c->config_dir : c->config ? NULL : dir);
+			c->config_dir ? c->config_dir
+			: c->config   ? NULL
+				      : dir);
 	if (r >= 0)
 		r = config_validate(cfg);
 	if (r >= 0)
@@ -80,8 +82,7 @@ int ctl_config(const struct ctl *c, struct config *cfg)
 
 void ctl_print_json(json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						       JSON_C_TO_STRING_SPACED |
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
@@ -139,35 +140,31 @@ static const struct {
 	const char *name;
 	int (*fn)(struct ctl *c);
 } commands[] = {
-	{ "list", cmd_list },	  { "explain", cmd_explain },
-	{ "online", cmd_online }, { "offline", cmd_offline },
-	{ "check-config", cmd_check_config },
-	{ "status", cmd_status },
-	{ "reload", cmd_reload },
-	{ "standby", cmd_standby },
+	{ "list", cmd_list },	    { "explain", cmd_explain },		  { "online", cmd_online },
+	{ "offline", cmd_offline }, { "check-config", cmd_check_config }, { "status", cmd_status },
+	{ "reload", cmd_reload },   { "standby", cmd_standby },
 };
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "sysroot", required_argument, NULL, 'r' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
-		{ "json", no_argument, NULL, 'J' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "blocks", no_argument, NULL, OPT_BLOCKS },
-		{ "devices", no_argument, NULL, OPT_DEVICES },
-		{ "nodes", no_argument, NULL, OPT_NODES },
-		{ "dax", no_argument, NULL, OPT_DAX },
-		{ "zone", required_argument, NULL, OPT_ZONE },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "socket", required_argument, NULL, OPT_SOCKET },
-		{ "memmap", required_argument, NULL, OPT_MEMMAP },
-		{ "no-online", no_argument, NULL, OPT_NO_ONLINE },
-		{}
-	};
+	static const struct option opts[] = { { "sysroot", required_argument, NULL, 'r' },
+					      { "config", required_argument, NULL, 'c' },
+					      { "config-dir", required_argument, NULL,
+						OPT_CONFIG_DIR },
+					      { "json", no_argument, NULL, 'J' },
+					      { "verbose", no_argument, NULL, 'v' },
+					      { "help", no_argument, NULL, 'h' },
+					      { "version", no_argument, NULL, 'V' },
+					      { "blocks", no_argument, NULL, OPT_BLOCKS },
+					      { "devices", no_argument, NULL, OPT_DEVICES },
+					      { "nodes", no_argument, NULL, OPT_NODES },
+					      { "dax", no_argument, NULL, OPT_DAX },
+					      { "zone", required_argument, NULL, OPT_ZONE },
+					      { "timeout", required_argument, NULL, OPT_TIMEOUT },
+					      { "socket", required_argument, NULL, OPT_SOCKET },
+					      { "memmap", required_argument, NULL, OPT_MEMMAP },
+					      { "no-online", no_argument, NULL, OPT_NO_ONLINE },
+					      {} };
 	struct ctl c = { .timeout_ms = 30000 };
 	uint64_t v;
 	int o;
