@@ -85,6 +85,9 @@ int idxset_format(const struct idxset *s, char **out)
 	return 0;
 }
 
+/* Most members a parsed set may have (the whole text, not one range). */
+#define IDXSET_PARSE_MAX ((size_t)1 << 24)
+
 int idxset_parse(const char *text, struct idxset *s)
 {
 	_cleanup_free_ char *copy = strdup(text);
@@ -114,16 +117,18 @@ int idxset_parse(const char *text, struct idxset *s)
 				goto bad;
 			b = a;
 		}
-		if (!first && a <= last + 1)
-			goto bad; /* not ascending, or should have been merged */
-		if (b - a > (1u << 24))
-			goto bad; /* 16M blocks: far beyond any machine; refuse to allocate */
+		/* not ascending, or should have been merged (nothing follows UINT64_MAX) */
+		if (!first && (last == UINT64_MAX || a <= last + 1))
+			goto bad;
+		/* 16M blocks in all: far beyond any machine; refuse to allocate */
+		if (b - a >= IDXSET_PARSE_MAX - s->n)
+			goto bad;
+		r = grow_array((void **)&s->v, &s->cap, s->n + (size_t)(b - a) + 1, sizeof(*s->v));
+		if (r < 0) {
+			idxset_clear(s);
+			return r;
+		}
 		for (uint64_t i = a;; i++) {
-			r = grow_array((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v));
-			if (r < 0) {
-				idxset_clear(s);
-				return r;
-			}
 			s->v[s->n++] = i;
 			if (i == b)
 				break;

@@ -2,7 +2,7 @@
 /*
  * The state file's block sets ("32-39,41", idxset_parse in src/lib/idxset.c).
  *
- * Invariants: an accepted set is strictly ascending; format -> parse gives
+ * Invariants: an accepted set is strictly ascending, at most 16M members; format -> parse gives
  * the same set back and format is a fixed point (format(parse(format(s))) ==
  * format(s)); every member is found by idxset_has; a rejected text leaves an
  * empty set.
@@ -23,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	}
 	FUZZ_ASSERT(r == 0, "r = %d", r);
+	FUZZ_ASSERT(s.n <= (1u << 24), "%zu members: more than any machine has blocks", s.n);
 	for (size_t i = 0; i < s.n; i++) {
 		if (i)
 			FUZZ_ASSERT(s.v[i - 1] < s.v[i], "not ascending at %zu: %llu, %llu", i,
