@@ -40,6 +40,115 @@ static int fault_check(struct sysroot *sr, enum sysroot_op op, const char *path)
 	return sr->fault(sr->fault_data, op, path);
 }
 
+#define MAX_SYMLINKS 40
+#define MAX_DEPTH 64
+
+static void close_stack(int *stack, int depth)
+{
+	int saved = errno;
+
+	/* stack[0] is the root fd: not ours to close */
+	for (int i = depth; i > 0; i--)
+		close(stack[i]);
+	errno = saved;
+}
+
+/*
+ * RESOLVE_IN_ROOT by hand, for kernels without openat2() (before 5.6, or
+ * qemu-user): walk one component at a time with O_NOFOLLOW and expand
+ * symlinks ourselves, restarting absolute targets at the sysroot and never
+ * letting ".." climb above it, so no link in a sysroot can reach the host.
+ */
+static int open_confined(struct sysroot *sr, const char *path, int flags)
+{
+	char todo[2 * PATH_MAX], target[PATH_MAX], comp[NAME_MAX + 1];
+	int stack[MAX_DEPTH], depth = 0, links = 0, fd;
+	char *p = todo;
+
+	if (strlen(path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	strcpy(todo, path);
+	stack[0] = sr->fd;
+	for (;;) {
+		struct stat st;
+		size_t len;
+		bool last;
+
+		while (*p == '/')
+			p++;
+		if (!*p) /* the path named a directory we are in */
+			break;
+		len = strcspn(p, "/");
+		if (len > NAME_MAX) {
+			close_stack(stack, depth);
+			return -ENAMETOOLONG;
+		}
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		p += len;
+		last = !p[strspn(p, "/")];
+
+		if (streq(comp, "."))
+			continue;
+		if (streq(comp, "..")) {
+			if (depth > 0)
+				close(stack[depth--]);
+			continue;
+		}
+		if (fstatat(stack[depth], comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			fd = -errno;
+			close_stack(stack, depth);
+			return fd;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t n;
+
+			if (++links > MAX_SYMLINKS) {
+				close_stack(stack, depth);
+				return -ELOOP;
+			}
+			n = readlinkat(stack[depth], comp, target, sizeof(target) - 1);
+			if (n < 0 || strlen(p) + (size_t)n + 2 > sizeof(todo)) {
+				fd = n < 0 ? -errno : -ENAMETOOLONG;
+				close_stack(stack, depth);
+				return fd;
+			}
+			target[n] = '\0';
+			/* the rest of the path goes after the link's target */
+			memmove(todo + n + 1, p, strlen(p) + 1);
+			memcpy(todo, target, (size_t)n);
+			todo[n] = '/';
+			p = todo;
+			if (target[0] == '/') {
+				close_stack(stack, depth);
+				depth = 0;
+			}
+			continue;
+		}
+		if (last) {
+			fd = openat(stack[depth], comp, flags | O_NOFOLLOW | O_CLOEXEC);
+			fd = fd < 0 ? -errno : fd;
+			close_stack(stack, depth);
+			return fd;
+		}
+		if (depth + 1 >= MAX_DEPTH) {
+			close_stack(stack, depth);
+			return -ENAMETOOLONG;
+		}
+		fd = openat(stack[depth], comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			fd = -errno;
+			close_stack(stack, depth);
+			return fd;
+		}
+		stack[++depth] = fd;
+	}
+	fd = openat(stack[depth], ".", flags | O_CLOEXEC);
+	fd = fd < 0 ? -errno : fd;
+	close_stack(stack, depth);
+	return fd;
+}
+
 /* Open path (already relative) inside the root.  Returns an fd or -errno. */
 static int open_in_root(struct sysroot *sr, const char *path, int flags)
 {
@@ -57,13 +166,12 @@ static int open_in_root(struct sysroot *sr, const char *path, int flags)
 	if (errno != ENOSYS)
 		return -errno;
 	/*
-	 * openat2() is Linux >= 5.6.  On older kernels (or under a seccomp
-	 * filter that does not know it) fall back to plain openat(): relative
-	 * paths still work, but absolute symlinks inside a sysroot would then
-	 * resolve against the host root.  Real sysfs uses relative links only,
-	 * and fixtures are built with relative links, so this is a tolerable
-	 * degradation rather than a reason to fail.
+	 * openat2() is Linux >= 5.6 (and qemu-user lacks it).  For the host
+	 * root plain openat() is exactly right; inside a sysroot, confine the
+	 * walk by hand so that no symlink can reach the host.
 	 */
+	if (!sr->host)
+		return open_confined(sr, path, flags);
 	do {
 		fd = openat(sr->fd, path, flags | O_CLOEXEC);
 	} while (fd < 0 && errno == EINTR);

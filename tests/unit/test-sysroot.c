@@ -5,11 +5,26 @@
 #include <limits.h>
 #include <sys/stat.h>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
 #include "check.h"
 #include "sysroot.h"
 #include "util.h"
 
 static char root[] = "/tmp/memhp-test-sysroot-XXXXXX";
+
+/*
+ * The escape tests aim symlinks at this path.  It must not exist on the
+ * host: should confinement ever fail, reads and writes (never O_CREAT) then
+ * fail with ENOENT instead of touching a real file.
+ */
+#define PROBE_DIR "memhp-escape-probe"
+#define PROBE PROBE_DIR "/passwd"
 
 static void mkpath(const char *rel)
 {
@@ -94,7 +109,7 @@ static void build_fixture(void)
 	mkpath(MEM "/memory32");
 	mkpath("sys/devices/system/node/node1");
 	mkpath("proc");
-	mkpath("etc");
+	mkpath(PROBE_DIR);
 	put(MEM "/block_size_bytes", "8000000\n");
 	put(MEM "/memory32/state", "offline\n");
 	put(MEM "/memory32/valid_zones", "Normal Movable\n");
@@ -102,13 +117,13 @@ static void build_fixture(void)
 	put(MEM "/memory32/twonl", "online\n\n");
 	put(MEM "/memory32/empty", "");
 	put("proc/zoneinfo", "");
-	put("etc/passwd", "fixture-passwd\n");
+	put(PROBE, "fixture-passwd\n");
 	/* relative link like real sysfs */
 	link_at("../../node/node1", MEM "/memory32/node1");
 	/* absolute links: must resolve inside the fixture, never on the host */
-	link_at("/etc/passwd", MEM "/memory32/abs");
+	link_at("/" PROBE, MEM "/memory32/abs");
 	link_at("/sys/devices/system/node", "sys/nodes");
-	link_at("../../../../../../../../../../etc/passwd", MEM "/memory32/dotdot");
+	link_at("../../../../../../../../../../" PROBE, MEM "/memory32/dotdot");
 }
 
 static void test_open(void)
@@ -179,7 +194,7 @@ static void test_escape(struct sysroot *sr)
 {
 	char buf[256];
 
-	/* absolute symlink lands on the fixture's /etc/passwd, not the host's */
+	/* absolute symlink lands on the fixture's file, not the host's */
 	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/abs", buf, sizeof(buf)), 14);
 	CHECK_STREQ(buf, "fixture-passwd");
 	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/dotdot", buf, sizeof(buf)), 14);
@@ -188,7 +203,7 @@ static void test_escape(struct sysroot *sr)
 	CHECK_EQ_INT(sysroot_exists(sr, "sys/nodes/node1"), 1);
 	CHECK_EQ_INT(sysroot_exists(sr, "sys/nodes/node7"), 0);
 	/* ".." in the API path cannot climb out either */
-	CHECK_EQ_INT(sysroot_read_attr(sr, "../../../../../../etc/passwd", buf, sizeof(buf)), 14);
+	CHECK_EQ_INT(sysroot_read_attr(sr, "../../../../../../" PROBE, buf, sizeof(buf)), 14);
 	CHECK_STREQ(buf, "fixture-passwd");
 }
 
@@ -261,9 +276,9 @@ static void test_write_attr(struct sysroot *sr)
 	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "/memory32", "1"), -EISDIR);
 	/* writes through an absolute link stay inside the root */
 	CHECK_EQ_INT(sysroot_write_attr(sr, MEM "/memory32/abs", "written-in-root"), 0);
-	slurp("etc/passwd", buf, sizeof(buf));
+	slurp(PROBE, buf, sizeof(buf));
 	CHECK_STREQ(buf, "written-in-root");
-	put("etc/passwd", "fixture-passwd\n");
+	put(PROBE, "fixture-passwd\n");
 	/* /dev/full style kernel answer: write(2) error is passed on */
 	{
 		struct sysroot *host = NULL;
@@ -286,8 +301,8 @@ static void test_readlink(struct sysroot *sr)
 	CHECK_EQ_INT(sysroot_link_basename(sr, "sys/nodes", buf, sizeof(buf)), 4);
 	CHECK_STREQ(buf, "node");
 	/* the link itself is read, not followed, even through an absolute link dir */
-	CHECK_EQ_INT(sysroot_readlink(sr, MEM "/memory32/abs", buf, sizeof(buf)), 11);
-	CHECK_STREQ(buf, "/etc/passwd");
+	CHECK_EQ_INT(sysroot_readlink(sr, MEM "/memory32/abs", buf, sizeof(buf)), (int)strlen("/" PROBE));
+	CHECK_STREQ(buf, "/" PROBE);
 	CHECK_EQ_INT(sysroot_readlink(sr, "sys/nodes/node1", buf, sizeof(buf)), -EINVAL);
 	CHECK_EQ_INT(sysroot_readlink(sr, MEM "/memory32/state", buf, sizeof(buf)), -EINVAL);
 	CHECK_EQ_INT(sysroot_readlink(sr, MEM "/memory32/missing", buf, sizeof(buf)), -ENOENT);
@@ -372,12 +387,29 @@ static void test_fault(struct sysroot *sr)
 		closedir(d);
 }
 
-int main(void)
+/* Make openat2() fail with ENOSYS, as on Linux < 5.6 or under qemu-user. */
+static int deny_openat2(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return -errno;
+	return 0;
+}
+
+static void run_all(const char *what)
 {
 	struct sysroot *sr = NULL;
 
-	build_fixture();
-	test_open();
+	printf("# %s\n", what);
 	CHECK_EQ_INT(sysroot_open(root, &sr), 0);
 	if (sr) {
 		test_read_attr(sr);
@@ -389,6 +421,32 @@ int main(void)
 		test_fault(sr);
 		sysroot_free(sr);
 	}
+}
+
+int main(void)
+{
+	char host_probe[] = "/" PROBE_DIR;
+	int r;
+
+	if (access(host_probe, F_OK) == 0) {
+		fprintf(stderr, "%s exists on this host: refusing to run escape tests\n",
+			host_probe);
+		return 1;
+	}
+	build_fixture();
+	test_open();
+	run_all("openat2(RESOLVE_IN_ROOT)");
+
+	/* the same again through the hand-written fallback walk */
+	r = deny_openat2();
+	CHECK_EQ_INT(r, 0);
+	if (r == 0) {
+		errno = 0;
+		CHECK(syscall(SYS_openat2, AT_FDCWD, ".", NULL, 0) < 0 && errno == ENOSYS,
+		      "seccomp filter did not take: errno %d", errno);
+		run_all("fallback without openat2");
+	}
+	CHECK(access(host_probe, F_OK) < 0, "something created %s on the host", host_probe);
 	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return check_exit();
 }
