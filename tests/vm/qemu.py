@@ -92,6 +92,11 @@ def get_assets(kernel="6.12"):
     """Directory holding vmlinuz, initrd.img, info, files for the kernel series (builds once)."""
     if kernel in _assets_cache:
         return _assets_cache[kernel]
+    if kernel == "patched":  # the companion kernel series, see kernelvm.py
+        sys.modules.setdefault("qemu", sys.modules[__name__])  # one module also as a script
+        import kernelvm
+        _assets_cache[kernel] = kernelvm.patched_assets()
+        return _assets_cache[kernel]
     out = os.path.join(build_dir(), "vm-assets")
     t = time.monotonic()
     p = subprocess.run([os.path.join(HERE, "assets.sh"), "--kernel", kernel, "--out", out],
@@ -744,7 +749,8 @@ def qmp_once(path, argv):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--kernel", default="6.12", help="kernel series: 6.12 (default) or 6.1")
+    ap.add_argument("--kernel", default="6.12",
+                    help="kernel series: 6.12 (default), 6.1, or patched (kernel/build)")
     ap.add_argument("--mem", default="2G")
     ap.add_argument("--maxmem", default="32G")
     ap.add_argument("--smp", type=int, default=2)
