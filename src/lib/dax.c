@@ -58,7 +58,7 @@ static void dax_error(struct machine *m, struct dax_device *d, const char *attr,
 	char path[160];
 
 	snprintf(path, sizeof(path), SYSFS_DAX "/%s/%s", d->name, attr);
-	machine_add_error(m, path, err, "%s of %s: %s", what, d->name,
+	machine_add_error(m, path, err, "%s %s of %s: %s", what, attr, d->name,
 			  err == -EINVAL ? "unexpected value" : strerror(-err));
 	if (!d->error)
 		d->error = err;

@@ -114,17 +114,25 @@ static void block_links(struct sysroot *sr, struct machine *m, struct mem_block 
 			b->error = r;
 		return;
 	}
-	while ((de = readdir(d))) {
+	for (errno = 0; (de = readdir(d)); errno = 0) {
 		int node;
 
 		if (parse_node_name(de->d_name, &node) == 0) {
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 			r = sysroot_exists(sr, path);
-			if (r <= 0) {
-				machine_add_error(m, path, r ? r : -ENOENT,
+			if (r < 0) {
+				machine_add_error(m, path, r,
+						  "cannot follow the node link of %s: %s", b->name,
+						  strerror(-r));
+				if (!b->error)
+					b->error = r;
+				continue;
+			}
+			if (r == 0) {
+				machine_add_error(m, path, -ENOENT,
 						  "node link of %s points nowhere", b->name);
 				if (!b->error)
-					b->error = r ? r : -ENOENT;
+					b->error = -ENOENT;
 				continue;
 			}
 			if (b->node >= 0 && b->node != node) {
@@ -143,6 +151,12 @@ static void block_links(struct sysroot *sr, struct machine *m, struct mem_block 
 			else
 				strscpy_safe(b->firmware_node, buf, sizeof(b->firmware_node));
 		}
+	}
+	if (errno) {
+		r = -errno;
+		machine_add_error(m, dir, r, "cannot list %s: %s", b->name, strerror(-r));
+		if (!b->error)
+			b->error = r;
 	}
 }
 
@@ -287,7 +301,8 @@ static int scan_blocks(struct sysroot *sr, struct machine *m)
 				  strerror(-r));
 		return r;
 	}
-	while ((de = readdir(d))) {
+	/* a listing that fails half way must not pass for a machine with fewer blocks */
+	for (errno = 0; (de = readdir(d)); errno = 0) {
 		uint64_t i;
 
 		if (parse_block_name(de->d_name, &i) < 0)
@@ -296,6 +311,12 @@ static int scan_blocks(struct sysroot *sr, struct machine *m)
 		if (r < 0)
 			return r;
 		idx[n++] = i;
+	}
+	if (errno) {
+		r = -errno;
+		machine_add_error(m, SYSFS_MEMORY, r, "cannot list memory blocks: %s",
+				  strerror(-r));
+		return r;
 	}
 	qsort(idx, n, sizeof(*idx), cmp_u64);
 

@@ -378,7 +378,8 @@ static int bound_to(struct dax_job *j, const char *drv)
  * attaches (kmem matches dax devices by id, not by type, unless the region
  * is a kmem-type one); an explicit bind follows in case new_id found the id
  * already listed.  new_id "succeeds" even when the probe fails, so the
- * driver link decides, and bind's error is the one that explains a failure.
+ * driver link decides, and bind's error is the one that explains a failure
+ * (unless new_id itself failed and bind only found no matching id).
  */
 static int sysfs_bind(struct dax_job *j, const char *drv)
 {
@@ -392,7 +393,10 @@ static int sysfs_bind(struct dax_job *j, const char *drv)
 	b = bound_to(j, drv);
 	if (b != 0)
 		return b < 0 ? b : 0;
-	return r_bind < 0 ? r_bind : r_new < 0 ? r_new : -ENXIO;
+	/* bind's ENODEV after a failed new_id only says kmem lacks the id: new_id's error is why */
+	if (r_new < 0 && (r_bind == -ENODEV || r_bind >= 0))
+		return r_new;
+	return r_bind < 0 ? r_bind : -ENXIO;
 }
 
 static int sysfs_convert(struct dax_job *j)

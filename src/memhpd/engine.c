@@ -65,8 +65,12 @@ int engine_rescan(struct daemon *d)
 
 	r = machine_scan(d->sr, &m);
 	if (r < 0) {
-		log_err("cannot scan memory under %s: %s", sysroot_path(d->sr),
-			m && m->nerrors ? m->errors[0].msg : strerror(-r));
+		if (m && m->nerrors)
+			log_err("cannot scan memory under %s: %s: %s", sysroot_path(d->sr),
+				m->errors[0].path, m->errors[0].msg);
+		else
+			log_err("cannot scan memory under %s: %s", sysroot_path(d->sr),
+				strerror(-r));
 		machine_free(m);
 		return r;
 	}
@@ -281,6 +285,45 @@ static void account_foreign(struct daemon *d, struct dev_record *rec,
 		dev->id, extra);
 }
 
+/* What the scan recorded about block b (the first problem), or NULL. */
+static const char *block_scan_error(const struct machine *m, const struct mem_block *b)
+{
+	size_t len = strlen(SYSFS_MEMORY "/") + strlen(b->name);
+
+	for (size_t i = 0; i < m->nerrors; i++) {
+		const char *p = m->errors[i].path;
+
+		if (startswith(p, SYSFS_MEMORY "/") &&
+		    !strncmp(p + strlen(SYSFS_MEMORY "/"), b->name, strlen(b->name)) &&
+		    (p[len] == '/' || p[len] == '\0'))
+			return m->errors[i].msg;
+	}
+	return NULL;
+}
+
+/*
+ * A block of a device decided online that the scan could not read (state or
+ * valid_zones unreadable or garbled) is left offline by the policy.  That is
+ * a failure to online it, not "nothing to do": count it and name it, so the
+ * exit code, the state file and the log say which block and why.
+ */
+static void scan_failure(struct apply_ctx *a, const struct mem_block *b)
+{
+	const char *why = block_scan_error(a->d->m, b);
+	char msg[200];
+
+	if (why)
+		snprintf(msg, sizeof(msg), "%.190s", why);
+	else
+		snprintf(msg, sizeof(msg), "cannot read it: %s", strerror(-b->error));
+	a->failed++;
+	a->rec->failed++;
+	count_failure(a->d, b->error);
+	snprintf(a->rec->last_error, sizeof(a->rec->last_error), "%.31s: %.120s", b->name, msg);
+	a->d->st.dirty = true;
+	log_msg(LOG_ERR, a->dev_id, b->name, "failed", "%s: cannot online: %s", b->name, msg);
+}
+
 static int handle_device(struct daemon *d, size_t di)
 {
 	const struct mem_device *dev = &d->m->devices[di];
@@ -290,6 +333,7 @@ static int handle_device(struct daemon *d, size_t di)
 	struct ops_tally tally = { 0 };
 	struct decision dec;
 	char id[DEVICE_ID_MAX];
+	unsigned scan_failed;
 	size_t n = 0;
 	int r;
 
@@ -332,8 +376,12 @@ static int handle_device(struct daemon *d, size_t di)
 		for (size_t i = 0; i < dev->nblocks && i < dec.nblocks; i++) {
 			const struct mem_block *b = &d->m->blocks[dev->blocks[i]];
 
-			if (dec.block_zone[i] == ZC_UNSET)
+			if (dec.block_zone[i] == ZC_UNSET) {
+				if (b->error < 0 && b->state != BLOCK_ONLINE &&
+				    !idxset_has(&a.rec->handled, b->index))
+					scan_failure(&a, b);
 				continue;
+			}
 			if (idxset_has(&a.rec->handled, b->index)) {
 				/* it was online once: someone offlined it on purpose */
 				log_msg(LOG_DEBUG, dev->id, b->name, "leave",
@@ -347,6 +395,8 @@ static int handle_device(struct daemon *d, size_t di)
 		}
 	}
 	decision_free(&dec);
+	scan_failed = a.failed;
+	d->done_failed += scan_failed;
 	if (!n)
 		return 0;
 
@@ -369,7 +419,7 @@ static int handle_device(struct daemon *d, size_t di)
 		"%u failed",
 		id, a.ok, n, tally.ok - tally.by_other, tally.by_other, a.failed);
 	d->done_ok += a.ok;
-	d->done_failed += a.failed;
+	d->done_failed += a.failed - scan_failed;
 	return 0;
 }
 
@@ -397,6 +447,24 @@ static int handle_dax(struct daemon *d, size_t xi)
 		return -ENOMEM;
 	}
 	record_decision(d, rec, &dec);
+	if (!dec.dax_to_system_ram && dax->error < 0) {
+		/* left alone because what it is could not be read: say so, as a failure */
+		const char *why = NULL;
+
+		for (size_t i = 0; i < d->m->nerrors && !why; i++)
+			if (startswith(d->m->errors[i].path, SYSFS_DAX "/") &&
+			    startswith(d->m->errors[i].path + strlen(SYSFS_DAX "/"), dax->name))
+				why = d->m->errors[i].msg;
+		rec->failed++;
+		snprintf(rec->last_error, sizeof(rec->last_error), "%.100s; left as it is",
+			 why ? why : strerror(-dax->error));
+		count_failure(d, dax->error);
+		d->st.dirty = true;
+		log_msg(LOG_ERR, dax->name, NULL, "failed", "%s: cannot decide: %s", dax->name,
+			rec->last_error);
+		decision_free(&dec);
+		return -EIO;
+	}
 	if (!dec.dax_to_system_ram) {
 		decision_free(&dec);
 		return 0;
