@@ -686,7 +686,9 @@ def _die_with_parent():
 # --------------------------------------------------------------------------
 
 class Harness:
-    def __init__(self, UMockdev, machine):
+    def __init__(self, UMockdev, machine, fixture_dir=None):
+        """machine: a mkfixture.py machine name; fixture_dir, when given, an already built
+        tree copied with cp -a instead (bench/storm.py: big synthetic trees)."""
         self.memhpd = os.environ.get("MEMHPD", "")
         self.memhpctl = os.environ.get("MEMHPCTL", "")
         self.shim = os.environ.get("MEMHP_UMOCKDEV_SHIM", "")
@@ -695,7 +697,7 @@ class Harness:
                           ("MEMHP_UMOCKDEV_SHIM", self.shim)):
             if not path or not os.access(path, os.R_OK):
                 raise Fail("%s=%r: not set or not readable (run through meson test)" % (var, path))
-        if not mkfixture or not os.path.isfile(mkfixture):
+        if not fixture_dir and (not mkfixture or not os.path.isfile(mkfixture)):
             skip("fixture generator MEMHP_MKFIXTURE=%r not found" % mkfixture)
 
         self.daemons = []
@@ -715,12 +717,17 @@ class Harness:
         self.root = os.path.realpath(self.tb.get_root_dir())
         check(self.root != "/" and os.path.isdir(self.root + "/sys"),
               "testbed root %r is not a fresh umockdev directory" % self.root)
-        fx = os.path.join(self.rundir, "fixture")
-        r = subprocess.run([sys.executable, mkfixture, machine, fx], capture_output=True,
-                           text=True, timeout=30)
-        check(r.returncode == 0, "mkfixture.py %s failed: %s" % (machine, r.stderr.strip()))
-        shutil.copytree(fx, self.root, symlinks=True, dirs_exist_ok=True)
-        shutil.rmtree(fx)
+        if fixture_dir:
+            r = subprocess.run(["cp", "-a", fixture_dir + "/.", self.root + "/"],
+                               capture_output=True, text=True)
+            check(r.returncode == 0, "cp -a %s failed: %s" % (fixture_dir, r.stderr.strip()))
+        else:
+            fx = os.path.join(self.rundir, "fixture")
+            r = subprocess.run([sys.executable, mkfixture, machine, fx], capture_output=True,
+                               text=True, timeout=30)
+            check(r.returncode == 0, "mkfixture.py %s failed: %s" % (machine, r.stderr.strip()))
+            shutil.copytree(fx, self.root, symlinks=True, dirs_exist_ok=True)
+            shutil.rmtree(fx)
         say("testbed %s holds fixture %s" % (self.root, machine))
 
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -1,0 +1,290 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Scale on a sysroot: memhpctl list vs lsmem, memhpd --once coldplug, daemon RSS, and the
+per-event cost as the tree grows (1k, 8k, 65k blocks of 128 MiB, 4 nodes, mixed states).
+
+    bench/scale.py [--sizes 1024,8192,65536] [--runs 5] [--json FILE] [--no-events]
+
+Trees are generated once into /dev/shm/memhp-bench (MEMHP_BENCH_DIR) and reused while the
+fixture generator is unchanged.  The pristine trees are never written: coldplug runs work on a
+copy whose touched files are restored between runs.  Everything runs at nice 10.
+
+What is measured (medians of --runs runs, min-max, interleaved with the reference):
+  list      memhpctl --sysroot T list --json  vs  lsmem --json --sysroot T (merged ranges, the
+            default) and lsmem -a --json --sysroot T (one entry per block, like memhpctl's
+            block list: the fair reference).  Output goes to /dev/null but is produced.
+  coldplug  memhpd --once --sysroot T under the fake kernel (LD_PRELOAD
+            libmemhp-fakekernel.so) onlining every offline block the policy wants online;
+            baseline: the same command once everything is done (scan + decide, no writes),
+            and that baseline without the fake kernel (its cost on reads).
+  rss       peak RSS of the coldplug (getrusage ru_maxrss) and idle VmRSS of a running daemon
+            (control socket and state file on, after READY=1 and the coldplug).
+  events    per-event daemon CPU through the umockdev harness (bench/storm.py), trickle (one
+            event per batch: what one event costs) and burst (512 adds, batched).
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as B  # noqa: E402
+
+LIST_TARGET = 0.3       # memhpctl list <= 0.3x lsmem
+COLDPLUG_TARGET = 1.0   # seconds at 65k
+PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+IDLE_RSS_TARGET = 3 * 1024  # KiB
+
+
+def fake_env(root):
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = B.binary("fakekernel")
+    env["MEMHP_FAKE_ROOT"] = root
+    return env
+
+
+def bench_list(res, sizes, runs):
+    memhpctl = B.binary("memhpctl")
+    print("\n== memhpctl list --json vs lsmem --json (same tree, interleaved) ==")
+    print(f"{'blocks':>7}  {'memhpctl list --json':<34} {'lsmem --json':<34} "
+          f"{'lsmem -a --json':<34} {'ratio':>6} {'ratio -a':>8}")
+    out = {}
+    for n in sizes:
+        t = B.ensure_tree(n)
+        cmds = {"memhpctl": [memhpctl, "--sysroot", t, "list", "--json"],
+                "lsmem": ["lsmem", "--json", "--sysroot", t],
+                "lsmem-a": ["lsmem", "-a", "--json", "--sysroot", t]}
+        samples = {k: [] for k in cmds}
+        rss = {}
+        for k, c in cmds.items():  # warm the dentry cache once
+            r = B.run_timed(c)
+            if r.rc not in (0, 64):
+                raise SystemExit(f"{' '.join(c)} exited {r.rc}: {r.err.decode()[-500:]}")
+        for _ in range(runs):
+            for k, c in cmds.items():
+                r = B.run_timed(c)
+                samples[k].append(r.wall)
+                rss[k] = max(rss.get(k, 0), r.maxrss_kib)
+        st = {k: B.stats(v) for k, v in samples.items()}
+        ratios = [a / b for a, b in zip(samples["memhpctl"], samples["lsmem"])]
+        ratios_a = [a / b for a, b in zip(samples["memhpctl"], samples["lsmem-a"])]
+        r1, r2 = B.stats(ratios), B.stats(ratios_a)
+        print(f"{n:>7}  {B.fmt_stat(st['memhpctl']):<34} {B.fmt_stat(st['lsmem']):<34} "
+              f"{B.fmt_stat(st['lsmem-a']):<34} {r1['median']:>5.2f}x {r2['median']:>7.2f}x")
+        print(f"{'':>7}  peak RSS: memhpctl {B.fmt_kib(rss['memhpctl'])}, lsmem "
+              f"{B.fmt_kib(rss['lsmem'])}, lsmem -a {B.fmt_kib(rss['lsmem-a'])}; "
+              f"per-run ratio ranges {r1['min']:.2f}-{r1['max']:.2f}x, "
+              f"{r2['min']:.2f}-{r2['max']:.2f}x")
+        res.add("scale", f"list --json, {n} blocks", st["memhpctl"]["median"], "s",
+                ref=f"lsmem {st['lsmem']['median']:.3f} s, lsmem -a "
+                    f"{st['lsmem-a']['median']:.3f} s",
+                target=f"<= {LIST_TARGET}x lsmem",
+                note=f"{r1['median']:.2f}x lsmem ({r1['min']:.2f}-{r1['max']:.2f}), "
+                     f"{r2['median']:.2f}x lsmem -a; RSS {B.fmt_kib(rss['memhpctl'])}")
+        out[n] = {"stats": st, "ratio": r1, "ratio_a": r2, "rss": rss}
+    return out
+
+
+def work_tree(n):
+    """A writable copy of the n-block tree plus a Snapshot of everything coldplug changes."""
+    src = B.ensure_tree(n)
+    dst = os.path.join(B.tree_root(), f"work{n}")
+    B.copy_tree(src, dst)
+    rels = ["proc/zoneinfo", "proc/meminfo"]
+    for nd in range(16):
+        rels.append(f"sys/devices/system/node/node{nd}/meminfo")
+    offline = [b for b in B.fixture_blocks(dst) if b["state"] == "offline"]
+    for b in offline:
+        d = f"sys/devices/system/memory/{b['name']}"
+        rels += [f"{d}/state", f"{d}/valid_zones", f"{d}/online"]
+    return dst, B.Snapshot(dst, rels), len(offline)
+
+
+def count_states(root):
+    mem = os.path.join(root, "sys/devices/system/memory")
+    on = off = 0
+    for name in os.listdir(mem):
+        if not name.startswith("memory"):
+            continue
+        with open(os.path.join(mem, name, "state")) as f:
+            if f.read().strip() == "online":
+                on += 1
+            else:
+                off += 1
+    return on, off
+
+
+def once(root, shim=True):
+    cmd = [B.binary("memhpd"), "--once", "--sysroot", root, "--stderr", "--log-level", "notice"]
+    return B.run_timed(cmd, env=fake_env(root) if shim else None)
+
+
+def bench_coldplug(res, sizes, runs):
+    print("\n== memhpd --once coldplug under the fake kernel ==")
+    print(f"{'blocks':>7} {'onlined':>7}  {'coldplug (wall)':<34} {'per block':>9}  "
+          f"{'nothing to do':<34} {'same, no fake kernel':<34} {'peak RSS':>9}")
+    out = {}
+    for n in sizes:
+        root, snap, noff = work_tree(n)
+        cold, base, base_noshim, cpu = [], [], [], []
+        peak = 0
+        onlined = None
+        for i in range(runs):
+            snap.restore()
+            r = once(root)
+            if r.rc != 0:
+                raise SystemExit(f"memhpd --once on {root} exited {r.rc}: "
+                                 f"{r.err.decode()[-800:]}")
+            cold.append(r.wall)
+            cpu.append(r.cpu)
+            peak = max(peak, r.maxrss_kib)
+            if onlined is None:
+                on, off = count_states(root)
+                onlined = noff - off
+                if off:
+                    B.log(f"{n}: {off} block(s) still offline after coldplug (policy)")
+            # the same tree again: all decided, nothing to write
+            r = once(root)
+            base.append(r.wall)
+            r2 = once(root, shim=False)
+            base_noshim.append(r2.wall)
+        snap.restore()
+        sc, sb, sn = B.stats(cold), B.stats(base), B.stats(base_noshim)
+        per = [(c - b) / max(onlined, 1) for c, b in zip(cold, base)]
+        sp = B.stats(per)
+        print(f"{n:>7} {onlined:>7}  {B.fmt_stat(sc):<34} {B.fmt_time(sc['median'] / max(onlined, 1)):>9}  "
+              f"{B.fmt_stat(sb):<34} {B.fmt_stat(sn):<34} {B.fmt_kib(peak):>9}")
+        print(f"{'':>7} {'':>7}  CPU {B.fmt_stat(B.stats(cpu))}; onlining alone (coldplug - "
+              f"nothing to do) {B.fmt_time(sp['median'])}/block")
+        res.add("scale", f"--once coldplug, {n} blocks ({onlined} onlined)", sc["median"], "s",
+                ref=f"nothing to do {sb['median']:.3f} s (no fake kernel {sn['median']:.3f} s)",
+                target="< 1 s at 65,536" if n == 65536 else None,
+                note=f"{sc['median'] / max(onlined, 1) * 1e6:.0f} us/block overall, "
+                     f"{sp['median'] * 1e6:.0f} us/block beyond the scan; "
+                     f"min-max {sc['min']:.2f}-{sc['max']:.2f} s")
+        res.add("scale", f"--once peak RSS, {n} blocks", peak, "KiB")
+        out[n] = {"coldplug": sc, "base": sb, "base_noshim": sn, "per_block": sp,
+                  "onlined": onlined, "peak_kib": peak}
+    return out
+
+
+def bench_idle_rss(res, sizes):
+    print("\n== memhpd daemon RSS (after READY=1, coldplug done, control socket on) ==")
+    print(f"{'blocks':>7}  {'idle VmRSS':>10} {'RssAnon':>9} {'RssFile':>9} {'VmHWM':>9}  "
+          f"{'ready after':>11}")
+    out = {}
+    for n in sizes:
+        root, snap, _ = work_tree(n)
+        snap.restore()
+        tmp = tempfile.mkdtemp(prefix="memhp-bench-")
+        notify = B.Notify(os.path.join(tmp, "notify"))
+        env = fake_env(root)
+        env["NOTIFY_SOCKET"] = notify.path
+        cmd = [B.binary("memhpd"), "--sysroot", root, "--stderr", "--log-level", "warning"]
+        t = time.monotonic()
+        p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            notify.wait("READY=1", 300, alive=lambda: p.poll() is None)
+            ready = time.monotonic() - t
+            ctl = os.path.join(root, "run/memhpd/control")
+            B.run_timed([B.binary("memhpctl"), "--socket", ctl, "status"])  # exercise it
+            time.sleep(1.0)
+            st = B.proc_status(p.pid)
+            sock_ok = os.path.exists(ctl)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            notify.close()
+            os.rmdir(tmp)
+            snap.restore()
+        print(f"{n:>7}  {B.fmt_kib(st['VmRSS']):>10} {B.fmt_kib(st['RssAnon']):>9} "
+              f"{B.fmt_kib(st['RssFile']):>9} {B.fmt_kib(st['VmHWM']):>9}  {ready:>9.2f} s"
+              + ("" if sock_ok else "  (no control socket!)"))
+        res.add("scale", f"daemon idle VmRSS, {n} blocks", st["VmRSS"], "KiB",
+                target="< 3 MiB" if n == 65536 else None,
+                note=f"RssAnon {st['RssAnon']} KiB, RssFile {st['RssFile']} KiB, "
+                     f"VmHWM {st['VmHWM']} KiB")
+        out[n] = st
+    return out
+
+
+def bench_events(res, sizes, runs, jsonpath):
+    """Per-event cost through the daemon (umockdev), one tree size at a time."""
+    print("\n== per-event daemon cost vs tree size (umockdev; bench/storm.py) ==")
+    storm = os.path.join(B.HERE, "storm.py")
+    rows = []
+    for n in sizes:
+        with tempfile.NamedTemporaryFile("r", suffix=".json") as tf:
+            cmd = [PY, storm, "--tree", str(n), "--runs", str(runs),
+                   "--trickle", "16", "--events", "512", "--summary", tf.name]
+            r = subprocess.run(cmd)
+            if r.returncode == B.SKIP:
+                print("per-event: SKIPPED (umockdev not available, see above)")
+                return None
+            if r.returncode:
+                print(f"per-event at {n} blocks: storm.py failed ({r.returncode})")
+                continue
+            rows.append((n, json.load(tf)))
+    if not rows:
+        return None
+    print(f"\n{'blocks':>7}  {'trickle: daemon CPU/event':<34} {'burst: daemon CPU/event':<34} "
+          f"{'burst events/s':>14}")
+    base = rows[0][1]
+    for n, s in rows:
+        print(f"{n:>7}  {B.fmt_stat(s['trickle_cpu_per_event']):<34} "
+              f"{B.fmt_stat(s['burst_cpu_per_event']):<34} {s['burst_eps']['median']:>14.0f}")
+    for n, s in rows:
+        g1 = s["trickle_cpu_per_event"]["median"] / base["trickle_cpu_per_event"]["median"]
+        g2 = s["burst_cpu_per_event"]["median"] / base["burst_cpu_per_event"]["median"]
+        res.add("scale", f"per-event daemon CPU, {n} blocks",
+                s["trickle_cpu_per_event"]["median"], "s",
+                ref=f"{rows[0][0]} blocks: {base['trickle_cpu_per_event']['median'] * 1e3:.2f} ms",
+                target="flat",
+                note=f"trickle {g1:.1f}x the {rows[0][0]}-block cost; burst "
+                     f"{s['burst_cpu_per_event']['median'] * 1e6:.0f} us/event ({g2:.1f}x)")
+        print(f"{n:>7}  growth vs {rows[0][0]} blocks: trickle {g1:.1f}x, burst {g2:.1f}x")
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1024,8192,65536")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--json", help="append result rows (JSON lines) to this file")
+    ap.add_argument("--only", help="comma list of list,coldplug,rss,events")
+    ap.add_argument("--no-events", action="store_true", help="skip the umockdev per-event part")
+    a = ap.parse_args()
+    if a.runs < 5:
+        print("note: fewer than 5 runs: medians are indicative only", file=sys.stderr)
+    sizes = [int(x) for x in a.sizes.split(",")]
+    parts = set((a.only or "list,coldplug,rss,events").split(","))
+    if a.no_events:
+        parts.discard("events")
+    B.be_nice()
+    res = B.Results(a.json)
+    print(f"scale benchmark: {B.machine_line()}")
+    for n in sizes:
+        B.ensure_tree(n)
+    if "list" in parts:
+        bench_list(res, sizes, a.runs)
+    if "coldplug" in parts:
+        bench_coldplug(res, sizes, a.runs)
+    if "rss" in parts:
+        bench_idle_rss(res, sizes)
+    if "events" in parts:
+        bench_events(res, sizes, a.runs, a.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
