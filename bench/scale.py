@@ -131,7 +131,7 @@ def bench_coldplug(res, sizes, runs):
     out = {}
     for n in sizes:
         root, snap, noff = work_tree(n)
-        cold, base, base_noshim, cpu = [], [], [], []
+        cold, base, base_noshim, cpu, base_cpu = [], [], [], [], []
         peak = 0
         onlined = None
         for i in range(runs):
@@ -151,6 +151,7 @@ def bench_coldplug(res, sizes, runs):
             # the same tree again: all decided, nothing to write
             r = once(root)
             base.append(r.wall)
+            base_cpu.append(r.cpu)
             r2 = once(root, shim=False)
             base_noshim.append(r2.wall)
         snap.restore()
@@ -159,16 +160,19 @@ def bench_coldplug(res, sizes, runs):
         sp = B.stats(per)
         print(f"{n:>7} {onlined:>7}  {B.fmt_stat(sc):<34} {B.fmt_time(sc['median'] / max(onlined, 1)):>9}  "
               f"{B.fmt_stat(sb):<34} {B.fmt_stat(sn):<34} {B.fmt_kib(peak):>9}")
-        print(f"{'':>7} {'':>7}  CPU {B.fmt_stat(B.stats(cpu))}; onlining alone (coldplug - "
-              f"nothing to do) {B.fmt_time(sp['median'])}/block")
+        print(f"{'':>7} {'':>7}  CPU: coldplug {B.fmt_stat(B.stats(cpu))}, nothing to do "
+              f"{B.fmt_stat(B.stats(base_cpu))}; onlining alone (coldplug - nothing to do) "
+              f"{B.fmt_time(sp['median'])}/block wall")
         res.add("scale", f"--once coldplug, {n} blocks ({onlined} onlined)", sc["median"], "s",
                 ref=f"nothing to do {sb['median']:.3f} s (no fake kernel {sn['median']:.3f} s)",
                 target="< 1 s at 65,536" if n == 65536 else None,
-                note=f"{sc['median'] / max(onlined, 1) * 1e6:.0f} us/block overall, "
+                note=f"CPU {B.stats(cpu)['median']:.2f} s (nothing to do "
+                     f"{B.stats(base_cpu)['median']:.2f} s); "
+                     f"{sc['median'] / max(onlined, 1) * 1e6:.0f} us/block overall, "
                      f"{sp['median'] * 1e6:.0f} us/block beyond the scan; "
                      f"min-max {sc['min']:.2f}-{sc['max']:.2f} s")
         res.add("scale", f"--once peak RSS, {n} blocks", peak, "KiB")
-        out[n] = {"coldplug": sc, "base": sb, "base_noshim": sn, "per_block": sp,
+        out[n] = {"cpu": B.stats(cpu), "base_cpu": B.stats(base_cpu), "coldplug": sc, "base": sb, "base_noshim": sn, "per_block": sp,
                   "onlined": onlined, "peak_kib": peak}
     return out
 
@@ -218,7 +222,7 @@ def bench_idle_rss(res, sizes):
     return out
 
 
-def bench_events(res, sizes, runs, jsonpath):
+def bench_events(res, sizes, runs, jsonpath, perf=True):
     """Per-event cost through the daemon (umockdev), one tree size at a time."""
     print("\n== per-event daemon cost vs tree size (umockdev; bench/storm.py) ==")
     storm = os.path.join(B.HERE, "storm.py")
@@ -227,6 +231,8 @@ def bench_events(res, sizes, runs, jsonpath):
         with tempfile.NamedTemporaryFile("r", suffix=".json") as tf:
             cmd = [PY, storm, "--tree", str(n), "--runs", str(runs),
                    "--trickle", "16", "--events", "512", "--summary", tf.name]
+            if n == max(sizes) and perf:
+                cmd += ["--perf", os.path.join(B.tree_root(), f"perf-trickle-{n}.data")]
             r = subprocess.run(cmd)
             if r.returncode == B.SKIP:
                 print("per-event: SKIPPED (umockdev not available, see above)")

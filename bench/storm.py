@@ -167,15 +167,18 @@ class Run:
         time.sleep(seconds)
         return (self.cpu() - c0) / (time.monotonic() - t0)
 
-    def trickle(self, count):
+    def trickle(self, count, perf=None):
         h = self.h
         drift = self.drift()
+        prof = start_perf(self.pid, perf) if perf else None
         c0, r0, t0 = self.cpu(), h.nreceived, time.monotonic()
         for _ in range(count):
             blocks = self.add(1)
             self.tm.wait_until(lambda: self.all_online(blocks), 60,
                                "memory%d online" % blocks[0], self.d)
             self.idle()
+        if prof:
+            stop_perf(prof, perf)
         # idle drift is reported, not subtracted: an idle memhpd should use no CPU at all
         cpu = self.cpu() - c0
         n = h.nreceived - r0
@@ -205,6 +208,47 @@ class Run:
                 "send_seconds": t_sent - t0, "offline": len(offline)}
 
 
+def clean_env():
+    """The environment without umockdev's preload, for tools we start (perf)."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.pop("UMOCKDEV_DIR", None)
+    return env
+
+
+def start_perf(pid, out):
+    import subprocess
+    try:
+        p = subprocess.Popen(["perf", "record", "-q", "-F", "2000", "--call-graph", "dwarf,16384",
+                              "-p", str(pid), "-o", out], env=clean_env(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError as e:
+        print(f"perf not available: {e}")
+        return None
+    time.sleep(1.0)  # perf attaches
+    return p
+
+
+def stop_perf(p, out):
+    import signal
+    import subprocess
+    p.send_signal(signal.SIGINT)
+    p.wait(60)
+    r = subprocess.run(["perf", "report", "-i", out, "--no-children", "--sort", "sym",
+                        "--stdio", "-g", "none", "--percent-limit", "1.5"],
+                       env=clean_env(), capture_output=True, text=True)
+    top = [x for x in r.stdout.splitlines() if x.strip() and not x.startswith("#")][:20]
+    r2 = subprocess.run(["perf", "report", "-i", out, "--children", "--sort", "sym",
+                         "--stdio", "-g", "none", "--percent-limit", "3"],
+                        env=clean_env(), capture_output=True, text=True)
+    inc = [x for x in r2.stdout.splitlines() if x.strip() and not x.startswith("#")
+           and "[.]" in x][:25]
+    print("perf profile of the daemon during the trickle (self time, >= 1.5%):")
+    print("\n".join("  " + x for x in top))
+    print("inclusive (children), user-space symbols >= 3%:")
+    print("\n".join("  " + x for x in inc), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tree", type=int, default=1024, help="blocks in the synthetic tree")
@@ -214,6 +258,13 @@ def main():
     ap.add_argument("--summary", help="write the summary as JSON to this file")
     ap.add_argument("--json", help="append result rows (JSON lines) to this file")
     ap.add_argument("--verbose", action="store_true", help="print the harness and daemon log")
+    ap.add_argument("--perf", metavar="FILE",
+                    help="perf record the daemon during the first run's trickle into FILE "
+                         "and print the top functions")
+    ap.add_argument("--one-daemon", type=int, default=16384, metavar="BLOCKS",
+                    help="trees of at least BLOCKS blocks use one testbed and daemon for all "
+                         "runs (copying and coldplugging 65k blocks per run costs minutes; "
+                         "the burst grows the tree by --events blocks per run)")
     a = ap.parse_args()
     B.be_nice()
     for var, name in (("MEMHPD", "memhpd"), ("MEMHPCTL", "memhpctl"),
@@ -232,14 +283,19 @@ def main():
           f"blocks per run, {a.runs} runs): {B.machine_line()}", flush=True)
     rows = []
     lost_total = 0
+    shared = a.tree >= a.one_daemon
+    if shared:
+        print(f"one testbed and daemon for all runs: the tree grows from {a.tree} to "
+              f"{a.tree + a.runs * (a.events + a.trickle)} blocks", flush=True)
+    run = None
     for i in range(a.runs):
-        run = None
         try:
             t = time.monotonic()
-            run = Run(tm, UMockdev, tree, a.tree)
-            run.start()
+            if run is None:
+                run = Run(tm, UMockdev, tree, a.tree)
+                run.start()
             t_ready = time.monotonic() - t
-            tr = run.trickle(a.trickle) if a.trickle else None
+            tr = run.trickle(a.trickle, a.perf if i == 0 else None) if a.trickle else None
             bu = run.burst(a.events) if a.events else None
             run.h.final_checks()
             st = run.h.status()
@@ -264,10 +320,12 @@ def main():
             print(msg, flush=True)
         except tm.Fail as e:
             print(f"run {i + 1}: FAILED: {e}", flush=True)
-            return 1
-        finally:
             if run:
                 run.close()
+            return 1
+        if run and (not shared or i == a.runs - 1):
+            run.close()
+            run = None
 
     def st(key, f):
         return B.stats([f(r[key]) for r in rows if r[key]])
