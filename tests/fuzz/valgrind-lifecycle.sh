@@ -70,6 +70,7 @@ fail() {
 	failures=$((failures + 1))
 }
 
+# shellcheck disable=SC2054 # commas inside options
 VG=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 	--track-origins=yes --num-callers=30 --child-silent-after-fork=yes)
@@ -182,9 +183,9 @@ online_count() {
 }
 # wait_for WHAT CMD...: up to 120 s (valgrind is slow)
 wait_for() {
-	local what=$1 i
+	local what=$1
 	shift
-	for i in $(seq 600); do
+	for _ in $(seq 600); do
 		"$@" >/dev/null 2>&1 && return 0
 		kill -0 "$daemon_pid" 2>/dev/null || break
 		sleep 0.2
@@ -248,8 +249,11 @@ expect_contains "reload" "$out" "reloaded"
 out=$(ctl status 2>&1) || fail "status after reloads: $out"
 if [ -n "$blk" ]; then
 	state=$(cat "$root/sys/devices/system/memory/$blk/state")
-	[ "$state" = offline ] && echo "ok: $blk stays offline after the rescan" ||
+	if [ "$state" = offline ]; then
+		echo "ok: $blk stays offline after the rescan"
+	else
 		fail "$blk was onlined again after an admin offlined it ($state)"
+	fi
 fi
 
 kill -TERM "$daemon_pid"
