@@ -7,10 +7,11 @@ memhpd reports it without fighting. A distro-style udev rule that onlines blocks
 every block ends online, and memhpd accounts for the ones someone else onlined."""
 
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from qemu import Guest, log, main_scenario  # noqa: E402
+from qemu import Guest, VMError, log, main_scenario  # noqa: E402
 from vmcheck import (MEMHPD_LOG, check, check_eq, check_list_matches_kernel,  # noqa: E402
                      device_of, memhpd_state, new_blocks, rx, start_memhpd, stop_memhpd,
                      wait_online)
@@ -34,13 +35,25 @@ def state_dev(g, did):
     return None
 
 
+def log_has(g, pattern, timeout=20):
+    """memhpd's log once it matches pattern: the control socket can be up before the line is
+    written (seen under load), so wait for it with a deadline; the log as it is after that."""
+    def found():
+        t = g.out(f"cat {MEMHPD_LOG}")
+        return t if re.search(pattern, t, re.I) else None
+    try:
+        return g.wait_until(found, timeout, f"/{pattern}/ in {MEMHPD_LOG}")
+    except VMError:
+        return g.out(f"cat {MEMHPD_LOG}")
+
+
 def scenario():
     with Guest(name="competing-onliner", mem="2G", auto_online=True) as g:
         check_eq(g.out(f"cat {AOB}").strip(), "online", "auto_online_blocks at boot")
         start_memhpd(g, "[policy]\nmovable_ratio = none\n")
         g.wait_until(lambda: g.out(f"cat {AOB}").strip() == "offline", 20,
                      "memhpd to set auto_online_blocks offline")
-        rx(r"auto.?online", g.out(f"cat {MEMHPD_LOG}"), "memhpd log about auto-online")
+        rx(r"auto.?online", log_has(g, r"auto.?online"), "memhpd log about auto-online")
         nums, bl = add(g, "dimm0")
         for n in nums:
             check_eq(bl[n]["zones"], ["Movable"], f"memory{n} zone (memhpd's choice)")
@@ -51,7 +64,7 @@ def scenario():
         g.run(f"echo online > {AOB}")
         start_memhpd(g, "[daemon]\nkernel_auto_online = warn\n[policy]\nmovable_ratio = none\n")
         check_eq(g.out(f"cat {AOB}").strip(), "online", "auto_online_blocks with warn")
-        rx(r"auto.?online", g.out(f"cat {MEMHPD_LOG}"), "memhpd warning about auto-online")
+        rx(r"auto.?online", log_has(g, r"auto.?online"), "memhpd warning about auto-online")
         nums, bl = add(g, "dimm1")
         kzones = {bl[n]["zones"][0] for n in nums}
         log(f"kernel auto-onlined dimm1 into {sorted(kzones)}")
