@@ -22,17 +22,27 @@ def check_eq(got, want, what):
 
 def start_memhpd(g, conf="", args="", timeout=60):
     """Write /etc/memhpd/memhpd.conf (conf text), start memhpd in the background and wait for
-    its control socket. The log goes to MEMHPD_LOG and is printed if the scenario fails."""
+    its control socket. The log goes to MEMHPD_LOG and is printed if the scenario fails.
+
+    The process is followed by its pid, not by name: right after the start the child may not
+    have exec'd memhpd yet (pidof misses it under load), and a control socket left behind by a
+    killed memhpd is told apart from the new one by its inode."""
     g.write_file("/etc/memhpd/memhpd.conf", conf)
     g.run("memhpd --version >/dev/null || { echo 'memhpd not in /host/bin (not built?)'; exit 1; }")
-    g.run(f"mkdir -p /run/memhpd; (memhpd --stderr {args} >{MEMHPD_LOG} 2>&1 &)")
+    sock = "/run/memhpd/control"
+    ino = f"$(stat -c %i {sock} 2>/dev/null || echo none)"
+    old = g.out(f"echo {ino}").strip()
+    pid = g.out(f"mkdir -p /run/memhpd; (memhpd --stderr {args} >{MEMHPD_LOG} 2>&1 & echo $!)")
+    pid = pid.strip()
     dump = f"echo '--- {MEMHPD_LOG}'; tail -n 60 {MEMHPD_LOG}"
     if dump not in g.failure_dumps:
         g.failure_dumps.append(dump)
-    g.wait_until(lambda: g.run("test -S /run/memhpd/control || "
-                               "{ pidof memhpd >/dev/null || exit 2; exit 1; }",
+    # running: /proc/PID exists and is not a zombie (PID 1 of the guest reaps nothing)
+    alive = f"[ -d /proc/{pid} ] && ! grep -q '^[0-9]* ([^)]*) Z' /proc/{pid}/stat"
+    g.wait_until(lambda: g.run(f"[ -S {sock} ] && [ {ino} != '{old}' ] && exit 0; "
+                               f"{alive} && exit 1; exit 2",
                                check=False).rc in (0, 2), timeout, "memhpd's control socket")
-    if g.run("pidof memhpd", check=False).rc != 0:
+    if g.run(alive, check=False).rc != 0:
         raise VMError("memhpd exited at start:\n" + g.out(f"cat {MEMHPD_LOG}"))
 
 
