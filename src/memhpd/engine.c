@@ -407,6 +407,13 @@ static int handle_device(struct daemon *d, size_t di)
 		       on_online_result, &a, &tally);
 	if (r < 0)
 		return r;
+	/*
+	 * Node sums now include what this device added: the next device's
+	 * movable_ratio guard must see it, or one pass over several devices
+	 * lets each of them use the whole ratio (and a restart after a crash
+	 * half way decides differently from an uninterrupted pass).
+	 */
+	machine_recount(d->m);
 	a.rec = state_record(&d->st, id, d->m->devices[di].type);
 	if (a.rec) {
 		a.rec->applied_at = wall_seconds();
