@@ -48,6 +48,19 @@
  * that cannot be read or parsed is reported on stderr and the process exits
  * with status 125 at its first call: a broken test must not pass.
  *
+ * Crash points (tests/reliability/test-crash.py), independent of the spec:
+ *   MEMHP_CRASH_AT_CALL=N    raise(SIGKILL) at the Nth interposed call;
+ *   MEMHP_CRASH_AFTER_US=T   raise(SIGKILL) at the first interposed call T
+ *                            microseconds or more after the first one;
+ *   MEMHP_CRASH_COUNT=FILE   at exit, write "CALLS US FIRST_CALL FIRST_US": the
+ *                            number of interposed calls, the microseconds
+ *                            since the first, and both of these at the first
+ *                            write() inside MEMHP_FAULT_ROOT (0 0 if none).
+ * MEMHP_FAULT_ROOT alone (no MEMHP_FAULTS) injects nothing.
+ * Calls made while a write() is inside the next library (the fake kernel
+ * applying a store) are not counted and never crash: a real sysfs store is
+ * done or not done when a process dies, never half done.
+ *
  * Limits (test infrastructure, single-threaded callers): fds up to
  * FI_MAX_FDS; dup()ed fds and stdio are not tracked.
  */
@@ -67,7 +80,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FI_MAX_FDS 4096
@@ -116,6 +131,17 @@ static int nrules;
 static struct fdinfo fds[FI_MAX_FDS];
 static const char *logpath;
 static bool spec_broken;
+
+/* crash points */
+static bool crash_armed;
+static unsigned long crash_at_call; /* 0: off */
+static unsigned long long crash_after_us; /* 0: off */
+static unsigned long long crash_t0_us;
+static unsigned long ncalls;
+static int depth; /* > 0 while the next library handles a write() */
+static const char *count_path;
+static unsigned long first_store_call; /* call number of the first write() inside the root */
+static unsigned long long first_store_us;
 
 static const struct {
 	const char *name;
@@ -218,6 +244,58 @@ static void parse_spec(const char *file)
 	fclose(f);
 }
 
+static unsigned long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000;
+}
+
+static void write_count(void)
+{
+	char buf[96];
+	int fd, n;
+
+	n = snprintf(buf, sizeof(buf), "%lu %llu %lu %llu\n", ncalls, now_us() - crash_t0_us,
+		     first_store_call, first_store_us);
+	fd = real_open(count_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (real_write(fd, buf, (size_t)n) < 0) {
+		/* the harness notices a missing count */
+	}
+	real_close(fd);
+}
+
+static void crash_init(void)
+{
+	const char *at = getenv("MEMHP_CRASH_AT_CALL"), *after = getenv("MEMHP_CRASH_AFTER_US");
+
+	if (at && *at)
+		crash_at_call = strtoul(at, NULL, 10);
+	if (after && *after)
+		crash_after_us = strtoull(after, NULL, 10);
+	count_path = getenv("MEMHP_CRASH_COUNT");
+	if (count_path && !*count_path)
+		count_path = NULL;
+	crash_armed = crash_at_call || crash_after_us || count_path;
+	crash_t0_us = now_us();
+	if (count_path)
+		atexit(write_count);
+}
+
+/* Every interposed call: count it, and die here if this is the crash point. */
+static void crash_point(void)
+{
+	if (!crash_armed || depth)
+		return;
+	ncalls++;
+	if ((crash_at_call && ncalls >= crash_at_call) ||
+	    (crash_after_us && now_us() - crash_t0_us >= crash_after_us))
+		raise(SIGKILL);
+}
+
 static void fi_init(void)
 {
 	const char *spec, *env;
@@ -248,9 +326,10 @@ static void fi_init(void)
 		real_readdir64 = (struct dirent64 * (*)(DIR *)) real_readdir;
 
 	active = 0;
+	crash_init();
 	spec = getenv("MEMHP_FAULTS");
 	env = getenv("MEMHP_FAULT_ROOT");
-	if (!spec || !*spec)
+	if ((!spec || !*spec) && (!env || !*env))
 		return;
 	if (!env || env[0] != '/' || !realpath(env, root) || strcmp(root, "/") == 0) {
 		fprintf(stderr,
@@ -261,7 +340,8 @@ static void fi_init(void)
 		_exit(125);
 	}
 	rootlen = strlen(root);
-	parse_spec(spec);
+	if (spec && *spec)
+		parse_spec(spec);
 	if (spec_broken)
 		_exit(125);
 	logpath = getenv("MEMHP_FAULT_LOG");
@@ -459,6 +539,23 @@ static int fail(int err)
 
 /* ---- interposed entry points ---- */
 
+static void fi_enter(void)
+{
+	fi_init();
+	crash_point();
+}
+
+/* write() of the next library (the fake kernel): not a crash point inside */
+static ssize_t next_write(int fd, const void *buf, size_t n)
+{
+	ssize_t r;
+
+	depth++;
+	r = real_write(fd, buf, n);
+	depth--;
+	return r;
+}
+
 static mode_t open_mode(int flags, va_list ap)
 {
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
@@ -471,7 +568,7 @@ static mode_t open_mode(int flags, va_list ap)
 		mode_t mode;                                       \
 		int err;                                           \
                                                                    \
-		fi_init();                                         \
+		fi_enter();                                        \
 		va_start(ap, flags);                               \
 		mode = open_mode(flags, ap);                       \
 		va_end(ap);                                        \
@@ -535,7 +632,7 @@ FI_EXPORT long syscall(long nr, ...)
 	va_list ap;
 	long r;
 
-	fi_init();
+	fi_enter();
 	va_start(ap, nr);
 	for (int i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
@@ -565,7 +662,7 @@ FI_EXPORT ssize_t read(int fd, void *buf, size_t n)
 	ssize_t k;
 	int err;
 
-	fi_init();
+	fi_enter();
 	t = tracked(fd);
 	if (!t)
 		return real_read(fd, buf, n);
@@ -589,16 +686,20 @@ FI_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	struct fdinfo *t;
 	int err;
 
-	fi_init();
+	fi_enter();
 	t = tracked(fd);
 	if (!t)
-		return real_write(fd, buf, n);
+		return next_write(fd, buf, n);
+	if (!first_store_call) {
+		first_store_call = ncalls;
+		first_store_us = now_us() - crash_t0_us;
+	}
 	err = decide(OP_WRITE, t->asked, t->resolved);
 	if (err == FI_SHORT)
 		return (ssize_t)(n / 2); /* not passed on: the store did nothing */
 	if (err)
 		return fail(err);
-	return real_write(fd, buf, n);
+	return next_write(fd, buf, n);
 }
 
 FI_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
@@ -606,7 +707,7 @@ FI_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size
 	char asked[PATH_MAX];
 	int err;
 
-	fi_init();
+	fi_enter();
 	if (active == 1 && asked_path(dirfd, path, asked, sizeof(asked))) {
 		err = decide(OP_READLINK, asked, NULL);
 		if (err)
@@ -620,7 +721,7 @@ FI_EXPORT DIR *fdopendir(int fd)
 	struct fdinfo *t;
 	int err;
 
-	fi_init();
+	fi_enter();
 	t = tracked(fd);
 	if (t) {
 		err = decide(OP_OPENDIR, t->asked, t->resolved);
@@ -652,7 +753,7 @@ FI_EXPORT struct dirent *readdir(DIR *d)
 {
 	bool faulted;
 
-	fi_init();
+	fi_enter();
 	readdir_fault(d, &faulted);
 	if (faulted)
 		return NULL;
@@ -663,7 +764,7 @@ FI_EXPORT struct dirent64 *readdir64(DIR *d)
 {
 	bool faulted;
 
-	fi_init();
+	fi_enter();
 	readdir_fault(d, &faulted);
 	if (faulted)
 		return NULL;
@@ -673,14 +774,14 @@ FI_EXPORT struct dirent64 *readdir64(DIR *d)
 /* closedir() closes its fd inside libc, where close() is not interposed. */
 FI_EXPORT int closedir(DIR *d)
 {
-	fi_init();
+	fi_enter();
 	untrack(dirfd(d));
 	return real_closedir(d);
 }
 
 FI_EXPORT int close(int fd)
 {
-	fi_init();
+	fi_enter();
 	untrack(fd);
 	return real_close(fd);
 }
