@@ -14,7 +14,7 @@
  * through device_online(), which sends KOBJ_ONLINE.  When COUNT added blocks
  * are online (or at the timeout) it writes one line to FIFO:
  *
- *     added A online O first_add_ns T0 last_online_ns T1 timeout X
+ *     added A online O first_add_ns T0 last_add_ns T1 last_online_ns T2 timeout X
  *
  * (CLOCK_MONOTONIC), so the host's `cat FIFO` returns exactly then.
  * Exit status 0, or 1 on a usage or socket error (printed).
@@ -69,7 +69,7 @@ static int parse_event(const char *buf, unsigned long *idx, bool *online)
 int main(int argc, char **argv)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
-	long long first_add = 0, last_online = 0, deadline;
+	long long first_add = 0, last_add = 0, last_online = 0, deadline;
 	unsigned long count, added = 0, online = 0;
 	int fd, out, rcvbuf = 64 << 20;
 	bool timed_out = false;
@@ -118,8 +118,9 @@ int main(int argc, char **argv)
 			continue;
 		if (!is_online && !state[idx]) {
 			state[idx] = 1;
+			last_add = now_ns();
 			if (!added++)
-				first_add = now_ns();
+				first_add = last_add;
 		} else if (is_online && state[idx] == 1) {
 			state[idx] = 2;
 			online++;
@@ -129,8 +130,10 @@ int main(int argc, char **argv)
 	out = open(argv[3], O_WRONLY | O_CLOEXEC);
 	if (out < 0)
 		return 1;
-	dprintf(out, "added %lu online %lu first_add_ns %lld last_online_ns %lld timeout %d\n",
-		added, online, first_add, last_online, timed_out);
+	dprintf(out,
+		"added %lu online %lu first_add_ns %lld last_add_ns %lld last_online_ns %lld "
+		"timeout %d\n",
+		added, online, first_add, last_add, last_online, timed_out);
 	close(out);
 	return 0;
 }

@@ -31,6 +31,7 @@ memmap    A 2 GiB guest hot-adds 32 GiB with memhpd (auto memmap policy) running
 """
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -43,7 +44,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(SRCROOT, "tests", "vm"))
 import benchlib as B  # noqa: E402
 from qemu import Guest, Skip, VMError, parse_size, SKIP  # noqa: E402
-from vmcheck import start_memhpd, stop_memhpd  # noqa: E402
+from vmcheck import MEMHPD_LOG, stop_memhpd  # noqa: E402
 
 TARGET = 1.1
 UDEV_RULE = ('SUBSYSTEM=="memory", ACTION=="add", ATTR{state}=="offline", '
@@ -95,11 +96,12 @@ class Adder:
         g.qmp("device_add", driver="pc-dimm", id=did, memdev=f"{did}-mem", node=0)
         out = g.out("cat /tmp/hpw.fifo", timeout=timeout + 30)
         host = time.monotonic() - t0
-        m = re.search(r"added (\d+) online (\d+) first_add_ns (\d+) last_online_ns (\d+) "
-                      r"timeout (\d)", out)
+        m = re.search(r"added (\d+) online (\d+) first_add_ns (\d+) last_add_ns (\d+) "
+                      r"last_online_ns (\d+) timeout (\d)", out)
         if not m:
             raise VMError(f"hpwait said {out!r}")
-        added, online, a_ns, o_ns, to = (int(x) for x in m.groups())
+        added, online, a_ns, la_ns, o_ns, to = (int(x) for x in m.groups())
+        self.tail = (o_ns - la_ns) / 1e9  # last add uevent -> last block online
         if to or online != nblocks:
             raise VMError(f"{did}: {online} of {nblocks} blocks online after {timeout}s "
                           f"({added} added)")
@@ -121,6 +123,20 @@ class Adder:
         g.wait_until(lambda: not any(b in g.blocks() for b in blocks[:1]), 60,
                      f"{did}'s blocks to go")
         return time.monotonic() - t
+
+
+def start_memhpd(g, conf, timeout=120):
+    """Like vmcheck.start_memhpd, but a control socket left by the previous round cannot be
+    mistaken for the new daemon's: remove it first, then wait for socket and process."""
+    g.write_file("/etc/memhpd/memhpd.conf", conf)
+    g.run(f"rm -f /run/memhpd/control; mkdir -p /run/memhpd; "
+          f"(memhpd --stderr >{MEMHPD_LOG} 2>&1 &)")
+    g.wait_until(lambda: g.run("test -S /run/memhpd/control && pidof memhpd >/dev/null",
+                               check=False).rc == 0 or
+                 g.run(f"grep -q . {MEMHPD_LOG} && ! pidof memhpd", check=False).rc == 0,
+                 timeout, "memhpd's control socket")
+    if g.run("pidof memhpd", check=False).rc != 0:
+        raise VMError("memhpd exited at start:\n" + g.out(f"cat {MEMHPD_LOG}"))
 
 
 def set_auto_online(g, value):
@@ -177,6 +193,7 @@ def bench_latency(res, sizes, runs, hpwait):
             timeout = 120 + nb * 2
             samples = {m: [] for m in methods}
             guest_s = {m: [] for m in methods}
+            tails = {m: [] for m in methods}
             for r in range(runs):
                 line = []
                 for m in methods:
@@ -187,8 +204,10 @@ def bench_latency(res, sizes, runs, hpwait):
                         finish(g, m)
                     samples[m].append(host)
                     guest_s[m].append(gs)
+                    tails[m].append(ad.tail)
                     ad.remove(did, blocks)
-                    line.append(f"{m} {host:.2f}s (guest {gs:.2f}s)")
+                    line.append(f"{m} {host:.2f}s (guest {gs:.2f}s, after the last add "
+                                f"{ad.tail:.2f}s)")
                 B.log(f"{size} round {r + 1}: " + ", ".join(line))
             st = {m: B.stats(samples[m]) for m in methods}
             gst = {m: B.stats(guest_s[m]) for m in methods}
@@ -201,6 +220,10 @@ def bench_latency(res, sizes, runs, hpwait):
                 print(f"  {m:<8} {B.fmt_stat(st[m]):<38} {B.fmt_stat(gst[m]):<38} "
                       f"{ratios[m]['median']:>7.2f}x  ({ratios[m]['min']:.2f}-"
                       f"{ratios[m]['max']:.2f})")
+            print("  guest: last add uevent -> last block online (what the onliner adds after "
+                  "the kernel created the last block):")
+            for m in methods:
+                print(f"  {m:<8} {B.fmt_stat(B.stats(tails[m]))}")
             for m in methods:
                 res.add("vm-hotadd", f"{size} DIMM ({nb} blocks), {m}", st[m]["median"], "s",
                         ref=f"auto {st['auto']['median']:.2f} s",
@@ -208,7 +231,8 @@ def bench_latency(res, sizes, runs, hpwait):
                         note=f"{ratios[m]['median']:.2f}x auto (per-round "
                              f"{ratios[m]['min']:.2f}-{ratios[m]['max']:.2f}); min-max "
                              f"{st[m]['min']:.2f}-{st[m]['max']:.2f} s; guest-side "
-                             f"{gst[m]['median']:.2f} s; {g.accel}")
+                             f"{gst[m]['median']:.2f} s, after the last add "
+                             f"{B.stats(tails[m])['median']:.2f} s; {g.accel}")
             results[size] = (st, gst, ratios)
     return results
 
@@ -232,7 +256,24 @@ def zoneinfo_free(g):
     return res
 
 
+def device_of_blocks(g, blocks):
+    lj = json.loads(g.run("memhpctl --json list", check=False).out or "{}")
+    names = {f"memory{b}" for b in blocks}
+    ids = {b.get("device") for b in lj.get("blocks", []) if b.get("name") in names}
+    for d in lj.get("devices", []):
+        if d.get("id") in ids:
+            return d
+    return {}
+
+
+def kfree_mib(zi):
+    return kernel_free_pages(zi) * PAGE / 2**20
+
+
 def bench_memmap(res, hpwait):
+    """Before the add, after the add (blocks offline: a memmap in RAM is allocated by now),
+    after memhpd onlined everything.  memhpctl explain runs on the offline device, i.e. what
+    memhpd's policy decides for it, and the state file shows what memhpd then recorded."""
     print("\n== memmap cost: 2 GiB guest hot-adds 32 GiB, memhpd onlining (memmap = auto) ==",
           flush=True)
     rows = {}
@@ -241,43 +282,63 @@ def bench_memmap(res, hpwait):
                    memmap_on_memory=False,
                    append=f"memory_hotplug.memmap_on_memory={param}", boot_timeout=300) as g:
             install_hpwait(g, hpwait)
-            start_memhpd(g, CONF_MOVABLE)
-            g.run("sync; echo 3 > /proc/sys/vm/drop_caches")
-            mi0, zi0 = g.meminfo(), zoneinfo_free(g)
-            ad = Adder(g)
-            did, blocks, host, gs = ad.add("32G", 600)
-            g.run("sync; echo 3 > /proc/sys/vm/drop_caches")
-            mi1, zi1 = g.meminfo(), zoneinfo_free(g)
-            explain = g.run(f"memhpctl explain {did} 2>&1 || memhpctl explain "
-                            f"memory{blocks[0]} 2>&1", check=False).out
-            lj = g.run("memhpctl --json list", check=False).out
-            dev_memmap = re.search(r'"memmap"\s*:\s*"([^"]+)"[^{}]*"memmap_on_device_bytes"\s*:'
-                                   r'\s*(\d+)[^{}]*"memmap_in_ram_bytes"\s*:\s*(\d+)', lj)
+            set_auto_online(g, "offline")
             pm = g.out("cat /sys/module/memory_hotplug/parameters/memmap_on_memory").strip()
-            k0, k1 = kernel_free_pages(zi0), kernel_free_pages(zi1)
-            mov = [(v.get("present", 0), v.get("managed", 0)) for (n, z), v in zi1.items()
-                   if z == "Movable"]
-            rows[param] = {"memfree0": mi0["MemFree"], "memfree1": mi1["MemFree"],
-                           "kfree0": k0 * 4, "kfree1": k1 * 4, "param": pm,
-                           "online_s": host, "explain": explain,
-                           "movable": mov, "dev": dev_memmap.groups() if dev_memmap else None}
-            print(f"\nmemory_hotplug.memmap_on_memory={param} (reads {pm}); 32 GiB online in "
-                  f"{host:.1f}s (one run: memory accounting, not timing)")
-            print(f"  MemFree            {mi0['MemFree'] / 1024:8.0f} MiB -> "
-                  f"{mi1['MemFree'] / 1024:8.0f} MiB  ({(mi1['MemFree'] - mi0['MemFree']) / 1024:+.0f} MiB)")
-            print(f"  kernel zones free  {k0 * 4 / 1024:8.0f} MiB -> {k1 * 4 / 1024:8.0f} MiB  "
-                  f"({(k1 - k0) * 4 / 1024:+.0f} MiB)")
-            for p, m in mov:
-                print(f"  Movable present-managed {(p - m) * 4 / 1024:.0f} MiB "
-                      "(memmap pages inside the hot-added memory)")
-            if dev_memmap:
-                print(f"  memhpctl list: memmap {dev_memmap.group(1)}, on the device "
-                      f"{int(dev_memmap.group(2)) >> 20} MiB, in RAM {int(dev_memmap.group(3)) >> 20} MiB")
-            print("  memhpctl explain:\n    " + "\n    ".join(explain.strip().splitlines()[:14]))
-            res.add("vm-memmap", f"32 GiB on 2 GiB guest, memmap_on_memory={param}: kernel-zone "
-                    "free change", (k1 - k0) * 4 / 1024, "MiB",
-                    note=f"MemFree {(mi1['MemFree'] - mi0['MemFree']) / 1024:+.0f} MiB; memhpd "
-                         f"memmap {dev_memmap.group(1) if dev_memmap else '?'}")
+            bs = g.block_size()
+            nb = (32 << 30) // bs
+            before = g.blocks()
+            g.run("sync; echo 3 > /proc/sys/vm/drop_caches")
+            pts = [("before the add", g.meminfo(), zoneinfo_free(g))]
+            g.run(f"rm -f /tmp/hpw.fifo; mkfifo /tmp/hpw.fifo && hpwait {nb} 900 /tmp/hpw.fifo")
+            g.qmp("object-add", **{"qom-type": "memory-backend-ram", "id": "mm-mem",
+                                   "size": 32 << 30, "reserve": False})
+            g.qmp("device_add", driver="pc-dimm", id="mm", memdev="mm-mem", node=0)
+            g.wait_until(lambda: len([b for b in g.blocks() if b not in before]) >= nb, 600,
+                         f"{nb} new blocks")
+            new = sorted(b for b in g.blocks() if b not in before)
+            g.run("sync; echo 3 > /proc/sys/vm/drop_caches")
+            pts.append(("added, offline", g.meminfo(), zoneinfo_free(g)))
+            dev = device_of_blocks(g, new)
+            did = dev.get("id", f"memory{new[0]}")
+            explain = g.run(f"memhpctl explain {did} 2>&1", check=False).out
+            t = time.monotonic()
+            start_memhpd(g, CONF_MOVABLE)
+            g.out("cat /tmp/hpw.fifo", timeout=900)
+            online_s = time.monotonic() - t
+            g.run("sync; echo 3 > /proc/sys/vm/drop_caches")
+            pts.append(("online (memhpd)", g.meminfo(), zoneinfo_free(g)))
+            dev = device_of_blocks(g, new)
+            st = json.loads(g.out("cat /run/memhpd/state.json"))
+            rec = next((d for d in st.get("devices", []) if d.get("id") == did), {})
+            print(f"\nmemory_hotplug.memmap_on_memory={param} (reads {pm}); {did}: {nb} blocks; "
+                  f"memhpd onlined them in {online_s:.1f}s (one run: memory accounting, "
+                  "not timing)")
+            print(f"  {'':<16} {'MemFree':>9} {'kernel-zone free':>17} {'Movable present-managed':>24}")
+            for name, mi, zi in pts:
+                mov = sum(v.get("present", 0) - v.get("managed", 0)
+                          for (n, z), v in zi.items() if z == "Movable") * PAGE / 2**20
+                print(f"  {name:<16} {mi['MemFree'] / 1024:>5.0f} MiB {kfree_mib(zi):>13.0f} MiB "
+                      f"{mov:>20.0f} MiB")
+            dk_add = kfree_mib(pts[1][2]) - kfree_mib(pts[0][2])
+            dk_all = kfree_mib(pts[2][2]) - kfree_mib(pts[0][2])
+            dmf = (pts[2][1]["MemFree"] - pts[0][1]["MemFree"]) / 1024
+            print(f"  kernel-zone free: {dk_add:+.0f} MiB at the add, {dk_all:+.0f} MiB in all; "
+                  f"MemFree {dmf:+.0f} MiB in all")
+            print(f"  memhpctl list: memmap {dev.get('memmap')}, on the device "
+                  f"{(dev.get('memmap_on_device_bytes') or 0) >> 20} MiB, in RAM "
+                  f"{(dev.get('memmap_in_ram_bytes') or 0) >> 20} MiB")
+            print(f"  memhpd state file: decision {rec.get('decision')} {rec.get('zone')}, memmap "
+                  f"{rec.get('memmap')}, reasons: {'; '.join(rec.get('reasons', []))}")
+            print(f"  memhpctl explain {did} (offline, before memhpd ran):\n    " +
+                  "\n    ".join(explain.strip().splitlines()[:16]))
+            rows[param] = {"dk_add": dk_add, "dk_all": dk_all, "dmemfree": dmf,
+                           "memmap": dev.get("memmap"), "explain": explain}
+            res.add("vm-memmap", f"32 GiB DIMM on a 2 GiB guest, memmap_on_memory={param}: "
+                    "kernel-zone free", dk_all, "MiB",
+                    note=f"MemFree {dmf:+.0f} MiB; memmap {dev.get('memmap')} "
+                         f"(memhpctl list), explain: "
+                         + ("; ".join(x.strip() for x in explain.splitlines()
+                                      if "memmap" in x.lower())[:200]))
     return rows
 
 
