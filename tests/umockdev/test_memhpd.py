@@ -1178,6 +1178,69 @@ def sc_restart(h):
     check(d2.alive(), "memhpd #2 died")
 
 
+def sc_flood(h):
+    """Event loss under a flood: 256 blocks hot-added, only the first adds of
+    the burst delivered, then the queue overflows (ENOBUFS) and the rest is
+    lost; the rescan that ENOBUFS triggers must find and online every block.
+    (umockdev's stand-in for the netlink socket is a unix socket whose
+    receive buffer cannot overflow, so the overflow is injected by
+    enobufs.c, as in sc_enobufs.)"""
+    n_dimms, per, delivered = 4, 64, 100
+    d = coldplug_base(h)
+    c0 = counters(h.status())
+    since = time.monotonic()
+    blocks = []
+    for k in range(n_dimms):
+        first = 64 * (k + 1)
+        h.kernel.add_dimm("PNP0C80:%02x" % (k + 1), first, per, emit=False)
+        blocks += range(first, first + per)
+    t0 = time.monotonic()
+    for idx in blocks[:delivered]:
+        h.kernel.emit(bpath(idx), "add")
+    h.quiesce(d)
+    # control: what was not announced is not found without the rescan
+    silent = [i for i in blocks[delivered:] if h.block(i)[0] != "offline"]
+    eq(silent, [], "blocks online before ENOBUFS among those never announced")
+    eq(h.count_log(r"ENOBUFS", since), 0, "ENOBUFS lines before the trigger")
+    with open(h.trigger, "w"):
+        pass
+    h.kernel.emit(bpath(blocks[delivered]), "add")  # the overflow: this recv fails
+    say("%d add uevents of %d emitted in %.0f ms, then ENOBUFS; %d never sent" %
+        (delivered + 1, len(blocks), (time.monotonic() - t0) * 1000,
+         len(blocks) - delivered - 1))
+    h.wait_log(r"uevent queue overflowed \(ENOBUFS\).*rescanning", t0, 10, d)
+    wait_until(lambda: all(h.block(i)[0] == "online" for i in blocks), 30,
+               "all %d blocks to be online" % len(blocks), d)
+    h.quiesce(d)
+    check(not os.path.exists(h.trigger), "the ENOBUFS trigger was not consumed")
+    not_online = [i for i in blocks if h.block(i)[0] != "online"]
+    eq(not_online, [], "blocks not online after the rescan")
+    writes = h.writes_for(r"memory\d+/state ", since)
+    per_block = {}
+    for rel, v, e in writes:
+        check(e == 0 and v in ("online_movable", "online_kernel"),
+              "unexpected state write %s %s (errno %d)" % (rel, v, e))
+        per_block[rel] = per_block.get(rel, 0) + 1
+    eq(sorted(per_block), sorted(MEM + "/memory%d/state" % i for i in blocks),
+       "blocks written after the flood")
+    eq(sorted(set(per_block.values())), [1], "writes per block")
+    st = h.status()
+    c = counters(st)
+    eq(c.get("enobufs"), c0.get("enobufs", 0) + 1, "status counter enobufs")
+    check(c.get("rescans", 0) > c0.get("rescans", 0),
+          "no rescan counted (rescans %s -> %s)" % (c0.get("rescans"), c.get("rescans")))
+    eq(c.get("blocks_onlined"), c0.get("blocks_onlined", 0) + len(blocks),
+       "status counter blocks_onlined")
+    for k in range(n_dimms):
+        dev = device(st, "PNP0C80:%02x" % (k + 1))
+        eq((dev.get("onlined"), dev.get("failed")), (per, 0),
+           "PNP0C80:%02x onlined/failed" % (k + 1))
+    say("all %d blocks online after 1 ENOBUFS (%d of %d add events lost); counters: "
+        "enobufs %d, rescans %d -> %d, events %d -> %d" %
+        (len(blocks), len(blocks) - delivered - 1, len(blocks), c.get("enobufs"),
+         c0.get("rescans"), c.get("rescans"), c0.get("events"), c.get("events")))
+
+
 SCENARIOS = {
     "storm": ("x86-dimm-128m", sc_storm),
     "dax-memmap": ("dax-devdax", sc_dax_memmap),
@@ -1185,6 +1248,7 @@ SCENARIOS = {
     "enobufs": ("x86-dimm-128m", sc_enobufs),
     "sighup": ("x86-dimm-128m", sc_sighup),
     "restart": ("x86-dimm-128m", sc_restart),
+    "flood": ("x86-dimm-128m", sc_flood),
 }
 
 
