@@ -227,6 +227,28 @@ expect_contains "list as nobody" "$out" '"ok":true,"machine"'
 out=$(as_nobody "$PY" "$tmp/raw.py" "$sock" send \
 	"b'{\"cmd\":\"explain\",\"name\":\"memory1\"}\n'" 2>&1 || true)
 expect_contains "explain as nobody" "$out" '"ok":true,"decision"'
+# the uid comes from SO_PEERCRED: a uid in the request is refused as an unknown key
+for req in '{"cmd":"reload","uid":0}' '{"cmd":"online","target":"memory40","uid":0,"user":"root"}' \
+	'{"cmd":"offline","target":"memory1","timeout":5,"uid":0}'; do
+	out=$(as_nobody "$PY" "$tmp/raw.py" "$sock" send "b'$req\n'" 2>&1 || true)
+	expect_contains "$req as nobody" "$out" '{"ok":false,"error":"unknown key \"uid\"'
+done
+# every mutating verb is refused whatever its target, also one a root client could not use
+out=$(as_nobody "$PY" "$tmp/raw.py" "$sock" send \
+	"b'{\"cmd\":\"offline\",\"target\":\"../memory1\"}\n'" 2>&1 || true)
+expect_contains "offline ../memory1 as nobody" "$out" '"ok":false'
+# bad requests from nobody: an error reply each, and the daemon keeps serving
+out=$(as_nobody "$PY" "$tmp/raw.py" "$sock" send "b'x' * 5000 + b'\n'" 2>&1 || true)
+expect_contains "oversized request as nobody" "$out" '"error":"request larger than 4096 bytes"'
+out=$(as_nobody "$PY" "$tmp/raw.py" "$sock" send "b'{\"cmd\":\n'" 2>&1 || true)
+expect_contains "malformed JSON as nobody" "$out" '"error":"malformed JSON'
+out=$(as_nobody "$PY" "$tmp/raw.py" "$sock" send "b'{\"cmd\":\"frobnicate\"}\n'" 2>&1 || true)
+expect_contains "unknown verb as nobody" "$out" 'unknown command'
+out=$(as_nobody "$PY" "$tmp/raw.py" "$sock" send \
+	"b'{\"cmd\":\"explain\",\"name\":\"dax0.0/../../x\"}\n'" 2>&1 || true)
+expect_contains "explain with '/' as nobody" "$out" "name contains '/'"
+alive "bad requests from nobody"
+out=$(as_nobody "$MEMHPCTL" --socket "$sock" status 2>&1) || fail "status as nobody afterwards: $out"
 cmp -s "$root/.fake-kernel.log" "$tmp/fk.before" || fail "a refused request wrote to sysfs"
 
 # ---- as root, a change goes through to the engine ----
@@ -263,6 +285,16 @@ alive "a name with '/'"
 out=$(raw send "b'{\"cmd\":\"explain\",\"name\":\"..\"}\n'")
 expect_contains "name '..'" "$out" '{"ok":false,"error":"name contains \"..\""}'
 alive "a name '..'"
+# a target with '/' or '..' is no block, device or range: refused, nothing written
+cp "$root/.fake-kernel.log" "$tmp/fk.before"
+for t in '../memory1' 'memory1/../memory40' '..' 'dax0.0/..' '/sys/devices/system/memory/memory1'; do
+	out=$(raw send "b'{\"cmd\":\"offline\",\"target\":\"$t\",\"timeout\":1}\n'")
+	expect_contains "offline target $t" "$out" '"ok":false'
+	out=$(raw send "b'{\"cmd\":\"online\",\"target\":\"$t\"}\n'")
+	expect_contains "online target $t" "$out" '"ok":false'
+done
+cmp -s "$root/.fake-kernel.log" "$tmp/fk.before" || fail "a bad target wrote to sysfs"
+alive "targets with '/' and '..'"
 out=$(raw send "b'{\"cmd\":\"online\",\"target\":\"memory1\",\"zone\":\"dma\"}\n'")
 expect_contains "bad zone" "$out" 'zone must be \"movable\" or \"kernel\"'
 out=$(raw send "b'{\"cmd\":\"explain\",\"name\":\"nosuchdevice\"}\n'")
