@@ -156,11 +156,17 @@ static int open_in_root(struct sysroot *sr, const char *path, int flags)
 		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	int fd;
+	int fd, tries = 0;
 
+	/*
+	 * EAGAIN: a rename anywhere in the system raced a ".." in the path (sysfs
+	 * links are relative: memoryN/node1 -> ../../node/node1), and the kernel
+	 * cannot vouch that the lookup stayed inside the root.  openat2(2) says
+	 * to retry; on a busy machine a single try fails now and then.
+	 */
 	do {
 		fd = (int)syscall(SYS_openat2, sr->fd, path, &how, sizeof(how));
-	} while (fd < 0 && errno == EINTR);
+	} while (fd < 0 && (errno == EINTR || (errno == EAGAIN && ++tries < 64)));
 	if (fd >= 0)
 		return fd;
 	if (errno != ENOSYS)

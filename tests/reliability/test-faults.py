@@ -153,6 +153,11 @@ def matrix():
     cases.append(Case("coldplug", "node-link-EIO", ["open %s/memory46/node0 EIO" % MEM], 1,
                       stderr=["cannot follow the node link of memory46: " + STRERR["EIO"],
                               "memory46: still no node link"]))
+    # openat2(RESOLVE_IN_ROOT) says EAGAIN when a rename anywhere raced a ".."
+    # of the path (node links are ../../node/nodeN): retried, not an error
+    cases.append(Case("coldplug", "open-node-link-EAGAIN",
+                      ["open %s/memory46/node0 EAGAIN 3" % MEM], 0))
+    cases.append(Case("coldplug", "open-state-EAGAIN", ["open %s EAGAIN 3" % blk(42)], 0))
     # the block's directory cannot be listed: neither its node nor its
     # firmware_node is known, so it is a device of its own that waits for its
     # node and is left alone; the DIMM's other blocks are onlined
