@@ -7,7 +7,8 @@
 Reuses the umockdev suite's machinery (tests/umockdev/test_memhpd.py: the testbed, the Python
 kernel answering memhpd's sysfs stores through libmemhp-umockdev.so, the paced uevent sender).
 Per run, a fresh testbed holds a synthetic tree of --tree blocks (4 nodes) that memhpd --once
-has already coldplugged (so the daemon starts on a settled machine), and a fresh daemon runs
+coldplugs under the fake kernel first (so the daemon starts on a settled machine; trees of
+--one-daemon blocks or more live in /var/tmp, not /dev/shm), and a fresh daemon runs
 with the shipped defaults (batch 200 ms):
 
   trickle  --trickle single-block ACPI DIMMs, one at a time, each waited for until online and
@@ -26,6 +27,7 @@ column.  Exit 77 when umockdev is missing.
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -36,37 +38,26 @@ import benchlib as B  # noqa: E402
 
 
 
-def coldplugged_tree(n):
-    """The n-block synthetic tree after memhpd --once (fake kernel): cached next to it."""
-    src = B.ensure_tree(n)
-    dst = os.path.join(B.tree_root(), f"c{n}")
-    key = open(os.path.join(src, ".bench-key")).read().strip()
-    key += "-" + B.src_hash(B.binary("memhpd"))
-    stamp = os.path.join(dst, ".bench-key")
-    try:
-        with open(stamp) as f:
-            if f.read().strip() == key:
-                return dst
-    except OSError:
-        pass
-    t = time.monotonic()
-    B.copy_tree(src, dst)
-    env = dict(os.environ, LD_PRELOAD=B.binary("fakekernel"), MEMHP_FAKE_ROOT=dst)
-    r = B.run_timed([B.binary("memhpd"), "--once", "--sysroot", dst, "--log-level", "err"],
+def coldplug_in_place(root):
+    """memhpd --once under the fake kernel on the testbed's tree, before the daemon under test
+    starts on it: the daemon then starts on a settled machine (everything the policy wants
+    online is).  Not under umockdev: a clean environment with only the fake kernel."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "UMOCKDEV_DIR")}
+    env.update(LD_PRELOAD=B.binary("fakekernel"), MEMHP_FAKE_ROOT=root)
+    r = B.run_timed([B.binary("memhpd"), "--once", "--sysroot", root, "--log-level", "err"],
                     env=env)
     if r.rc != 0:
-        raise SystemExit(f"coldplug of {dst} failed ({r.rc}): {r.err.decode()[-500:]}")
+        raise SystemExit(f"coldplug of {root} failed ({r.rc}): {r.err.decode()[-500:]}")
     for x in ("run", ".fake-kernel.log"):
-        p = os.path.join(dst, x)
+        p = os.path.join(root, x)
         if os.path.isdir(p):
             import shutil
             shutil.rmtree(p)
         elif os.path.exists(p):
             os.unlink(p)
-    with open(stamp, "w") as f:
-        f.write(key + "\n")
-    B.log(f"coldplugged {n}-block tree in {dst} ({time.monotonic() - t:.1f}s)")
-    return dst
+
+
+BIG = False
 
 
 def reexec_under_umockdev():
@@ -78,8 +69,9 @@ def reexec_under_umockdev():
     if os.environ.get("MEMHP_STORM_REEXEC"):
         raise SystemExit("umockdev-wrapper did not preload libumockdev-preload.so.0")
     os.environ["MEMHP_STORM_REEXEC"] = "1"
-    # the testbed (a copy of the tree) belongs in RAM like the tree itself
-    os.environ.setdefault("TMPDIR", "/dev/shm")
+    # the testbed (a copy of the tree) belongs in RAM like the tree itself, except a big one:
+    # /dev/shm's inodes are shared with everyone (65,536 blocks are 810k files)
+    os.environ.setdefault("TMPDIR", "/dev/shm" if not BIG else "/var/tmp")
     sys.stdout.flush()
     py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
     os.execvp("umockdev-wrapper", ["umockdev-wrapper", py] + sys.argv)
@@ -93,6 +85,10 @@ def quiet_harness(tm, verbose):
     orig = tm.wait_until
 
     def wait_until(pred, timeout, what, daemon=None):
+        if what.startswith("memhpd to take uevents"):
+            # the suite's 15 s is for a quiet machine; a busy shared one can stall the
+            # daemon's batch (whose writes the Python kernel answers) longer than that
+            timeout = max(timeout, 120)
         deadline = time.monotonic() + timeout
         while True:
             v = pred()
@@ -103,7 +99,7 @@ def quiet_harness(tm, verbose):
                               (daemon.p.returncode, what))
             if time.monotonic() > deadline:
                 raise tm.Fail("timed out after %.1f s waiting for %s" % (timeout, what))
-            time.sleep(0.0005)
+            time.sleep(0.002)
     tm.wait_until = wait_until
     return orig
 
@@ -112,6 +108,7 @@ class Run:
     def __init__(self, tm, UMockdev, tree, nblocks):
         self.tm = tm
         self.h = tm.Harness(UMockdev, "synthetic-%d" % nblocks, fixture_dir=tree)
+        coldplug_in_place(self.h.root)
         self.next_index = nblocks + 64 - nblocks % 64
         self.next_uid = 0x1000
         self.d = None
@@ -265,26 +262,31 @@ def main():
                     help="trees of at least BLOCKS blocks use one testbed and daemon for all "
                          "runs (copying and coldplugging 65k blocks per run costs minutes; "
                          "the burst grows the tree by --events blocks per run)")
+    ap.add_argument("--raw", help=argparse.SUPPRESS)  # child: write its rows here
     a = ap.parse_args()
     B.be_nice()
     for var, name in (("MEMHPD", "memhpd"), ("MEMHPCTL", "memhpctl"),
                       ("MEMHP_UMOCKDEV_SHIM", "umockdev-shim")):
         os.environ.setdefault(var, B.binary(name))
     os.environ.setdefault("MEMHP_MKFIXTURE", os.path.join(B.SRCROOT, "tests/fixtures/mkfixture.py"))
+    shared = a.tree >= a.one_daemon
     if not os.environ.get("MEMHP_STORM_REEXEC"):
-        tree = coldplugged_tree(a.tree)  # before the re-exec: no umockdev in the way
+        tree = B.ensure_tree(a.tree)  # before the re-exec: no umockdev in the way
+        print(f"storm benchmark ({a.tree}-block tree, {a.trickle} trickle + {a.events} burst "
+              f"blocks per run, {a.runs} runs): {B.machine_line()}", flush=True)
+        if not a.raw and not shared and a.runs > 1:
+            # one process per run: umockdev keeps per-process state about its testbed, and a
+            # second Testbed in the same process does not get its uevents delivered
+            return parent(a)
+    global BIG
+    BIG = shared
     reexec_under_umockdev()
-    tree = coldplugged_tree(a.tree)
+    tree = B.ensure_tree(a.tree)
     import test_memhpd as tm
     UMockdev = tm.load_umockdev()  # exits 77 with the reason when missing
     quiet_harness(tm, a.verbose)
-
-    print(f"storm benchmark ({a.tree}-block tree, {a.trickle} trickle + {a.events} burst "
-          f"blocks per run, {a.runs} runs): {B.machine_line()}", flush=True)
     rows = []
-    lost_total = 0
-    shared = a.tree >= a.one_daemon
-    if shared:
+    if shared and a.runs > 1:
         print(f"one testbed and daemon for all runs: the tree grows from {a.tree} to "
               f"{a.tree + a.runs * (a.events + a.trickle)} blocks", flush=True)
     run = None
@@ -300,32 +302,79 @@ def main():
             run.h.final_checks()
             st = run.h.status()
             errs = [line for _, _, line in run.h.log if ": err: " in line or ": crit: " in line]
-            lost = (bu["offline"] if bu else 0) + (h_lost := max(0, run.h.kernel.emitted -
-                                                                  run.h.nreceived))
-            lost_total += lost
-            rows.append({"ready": t_ready, "trickle": tr, "burst": bu, "lost": lost,
-                         "events_counter": st.get("counters", {}).get("events"),
-                         "batches": st.get("counters", {}).get("batches"), "errors": errs[:5]})
-            msg = f"run {i + 1}: daemon ready {t_ready:.1f}s"
-            if tr:
-                msg += (f"; trickle {tr['uevents']} uevents, "
-                        f"{tr['cpu'] / max(tr['uevents'], 1) * 1e3:.2f} ms CPU/uevent")
-            if bu:
-                msg += (f"; burst {bu['blocks']} blocks online in {bu['seconds']:.2f}s "
-                        f"({bu['blocks'] / bu['seconds']:.0f} adds/s, {bu['uevents']} uevents, "
-                        f"{bu['cpu'] / max(bu['uevents'], 1) * 1e6:.0f} us CPU/uevent), "
-                        f"offline {bu['offline']}, unlogged {h_lost}")
-            if errs:
-                msg += f"; {len(errs)} error lines, first: {errs[0]}"
-            print(msg, flush=True)
+            unlogged = max(0, run.h.kernel.emitted - run.h.nreceived)
+            row = {"ready": t_ready, "trickle": tr, "burst": bu,
+                   "lost": (bu["offline"] if bu else 0) + unlogged, "unlogged": unlogged,
+                   "events_counter": st.get("counters", {}).get("events"),
+                   "batches": st.get("counters", {}).get("batches"), "errors": errs[:5]}
+            rows.append(row)
+            print_run(i + 1, row, flush=True)
         except tm.Fail as e:
             print(f"run {i + 1}: FAILED: {e}", flush=True)
             if run:
                 run.close()
             return 1
+        if a.raw:
+            with open(a.raw, "w") as f:
+                json.dump(rows, f)
         if run and (not shared or i == a.runs - 1):
             run.close()
             run = None
+    if a.raw:
+        return 0
+    return report(a, rows)
+
+
+def print_run(n, row, flush=True):
+    tr, bu = row["trickle"], row["burst"]
+    msg = f"run {n}: daemon ready {row['ready']:.1f}s"
+    if tr:
+        msg += (f"; trickle {tr['uevents']} uevents, "
+                f"{tr['cpu'] / max(tr['uevents'], 1) * 1e3:.2f} ms CPU/uevent")
+    if bu:
+        msg += (f"; burst {bu['blocks']} blocks online in {bu['seconds']:.2f}s "
+                f"({bu['blocks'] / bu['seconds']:.0f} adds/s, {bu['uevents']} uevents, "
+                f"{bu['cpu'] / max(bu['uevents'], 1) * 1e6:.0f} us CPU/uevent), "
+                f"offline {bu['offline']}, unlogged {row['unlogged']}")
+    if row["errors"]:
+        msg += f"; {len(row['errors'])} error lines, first: {row['errors'][0]}"
+    print(msg, flush=flush)
+
+
+def parent(a):
+    import subprocess
+    import tempfile
+    rows = []
+    py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    for i in range(a.runs):
+        with tempfile.NamedTemporaryFile("r", suffix=".json") as tf:
+            cmd = [py, os.path.abspath(__file__), "--tree", str(a.tree), "--events",
+                   str(a.events), "--trickle", str(a.trickle), "--runs", "1", "--raw", tf.name]
+            if a.perf and i == 0:
+                cmd += ["--perf", a.perf]
+            if a.verbose:
+                cmd.append("--verbose")
+            r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+            out = [x for x in r.stdout.splitlines() if not x.startswith("storm benchmark")]
+            if r.returncode == B.SKIP:
+                print("\n".join(out))
+                return B.SKIP
+            try:
+                got = json.load(tf)
+            except ValueError:
+                got = []
+            if not got:
+                print("\n".join(out))
+                print(f"run {i + 1}: FAILED (exit {r.returncode})", flush=True)
+                return 1
+            # the run's own line says "run 1": renumber
+            print("\n".join(re.sub(r"^run 1:", f"run {i + 1}:", x) for x in out), flush=True)
+            rows += got
+    return report(a, rows)
+
+
+def report(a, rows):
+    lost_total = sum(r["lost"] for r in rows)
 
     def st(key, f):
         return B.stats([f(r[key]) for r in rows if r[key]])
@@ -348,7 +397,8 @@ def main():
               f"{s['burst_eps']['max']:.0f}); {s['burst_uevents_per_s']['median']:.0f} uevents/s "
               f"incl. the online uevents; daemon CPU per uevent "
               f"{B.fmt_stat(s['burst_cpu_per_event'])}")
-    print(f"  lost: {lost_total} (blocks left offline + uevents sent but never logged by memhpd)")
+    print(f"  lost: {lost_total} (blocks left offline + uevents sent but never logged by memhpd)",
+          flush=True)
     if a.summary:
         with open(a.summary, "w") as f:
             json.dump(s, f)
