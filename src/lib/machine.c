@@ -16,9 +16,8 @@
 #include "sysroot.h"
 
 static const char *const device_type_names[DEV_TYPE_MAX] = {
-	[DEV_BOOT] = "boot",	     [DEV_ACPI_DIMM] = "acpi-dimm",
-	[DEV_VIRTIO_MEM] = "virtio-mem", [DEV_DAX] = "dax",
-	[DEV_S390_STANDBY] = "s390-standby", [DEV_UNKNOWN] = "unknown",
+	[DEV_BOOT] = "boot", [DEV_ACPI_DIMM] = "acpi-dimm",	  [DEV_VIRTIO_MEM] = "virtio-mem",
+	[DEV_DAX] = "dax",   [DEV_S390_STANDBY] = "s390-standby", [DEV_UNKNOWN] = "unknown",
 };
 
 const char *device_type_name(enum device_type t)
@@ -233,8 +232,8 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 			block_bad_value(m, b, "phys_index", buf, r);
 		else if (v != b->index)
 			machine_add_error(m, b->name, -EINVAL,
-					  "%s: phys_index %#" PRIx64 " differs from its name", b->name,
-					  v);
+					  "%s: phys_index %#" PRIx64 " differs from its name",
+					  b->name, v);
 		else
 			b->phys_index = v;
 	}
@@ -362,8 +361,8 @@ static void read_params(struct sysroot *sr, struct machine *m)
 		p->memmap_param_writable =
 			sysroot_writable(sr, SYSFS_HOTPLUG_PARAMS "/memmap_on_memory") > 0;
 	} else if (r != -ENOENT) {
-		machine_add_error(m, SYSFS_HOTPLUG_PARAMS "/memmap_on_memory", r,
-				  "cannot read: %s", strerror(-r));
+		machine_add_error(m, SYSFS_HOTPLUG_PARAMS "/memmap_on_memory", r, "cannot read: %s",
+				  strerror(-r));
 	}
 
 	r = sysroot_read_attr(sr, SYSFS_HOTPLUG_PARAMS "/online_policy", buf, sizeof(buf));
