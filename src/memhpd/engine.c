@@ -496,18 +496,25 @@ static int handle_dax(struct daemon *d, size_t xi)
 }
 
 /* What the pass achieved: exit 0 when nothing failed, 1 when only failures, 64 when both. */
+static void save_state(struct daemon *d)
+{
+	int r;
+
+	if (!d->st.dirty)
+		return;
+	r = state_write(&d->st, d->cfg.state_file);
+	if (r < 0)
+		log_err("cannot write state file %s: %s", d->cfg.state_file, strerror(-r));
+	else
+		d->st.dirty = false;
+}
+
 static void finish_pass(struct daemon *d)
 {
 	int r;
 
 	d->exit_code = !d->done_failed ? 0 : d->done_ok ? 64 : 1;
-	if (d->st.dirty) {
-		r = state_write(&d->st, d->cfg.state_file);
-		if (r < 0)
-			log_err("cannot write state file %s: %s", d->cfg.state_file, strerror(-r));
-		else
-			d->st.dirty = false;
-	}
+	save_state(d);
 	r = metrics_write(d->cfg.metrics_file, d->m, &d->st);
 	if (r < 0)
 		log_err("cannot write metrics file %s: %s", d->cfg.metrics_file, strerror(-r));
@@ -571,6 +578,7 @@ int engine_process(struct daemon *d)
 		} else if (r < 0) {
 			d->done_failed++;
 		}
+		save_state(d);
 	}
 	if (reconfigured) {
 		/* kmem added memory: look at all of it (also what uevents will tell) */
@@ -588,6 +596,8 @@ int engine_process(struct daemon *d)
 			log_err("%s: %s", d->m->devices[i].id, strerror(-r));
 			d->done_failed++;
 		}
+		/* per device, so a crash mid-pass loses at most one device's record */
+		save_state(d);
 	}
 	/* blocks given up on for want of a node link are failures too */
 	d->done_failed += (unsigned)(d->st.cnt.failures_node_timeout - timeouts);
