@@ -5,7 +5,8 @@
  *
  *   0 state  1 zone name  2 valid_zones  3 block_size_bytes  4 phys_index
  *   5 memoryN  6 nodeN  7 dax resource/start/end  8 auto_online_blocks
- *   9 memmap_on_memory
+ *   9 memmap_on_memory  10-12 unsigned numbers (decimal, hex, either: dax
+ *   size, counts)  13 signed int (target_node, numa_node)
  *
  * Invariants: an accepted value maps back to what was read (names parse back
  * to the same value, indices print back to the same text), block sizes are
@@ -141,6 +142,30 @@ static void fuzz_value(unsigned which, const char *s)
 		}
 		break;
 	}
+	case 10:
+	case 11:
+	case 12: {
+		/* the generic number readers (util.c): dax "size", counts, ids */
+		static const int bases[] = { 10, 16, 0 };
+		int base = bases[which - 10];
+		uint64_t u2;
+
+		if (parse_u64(s, base, &u) == 0) {
+			snprintf(buf, sizeof(buf), base == 10 ? "%" PRIu64 : "0x%" PRIx64, u);
+			FUZZ_ASSERT(parse_u64(buf, base, &u2) == 0 && u2 == u, "u64 %s base %d", buf,
+				    base);
+		}
+		break;
+	}
+	case 13:
+		/* target_node, numa_node: may be -1 */
+		if (parse_int(s, &n) == 0) {
+			int n2;
+
+			snprintf(buf, sizeof(buf), "%d", n);
+			FUZZ_ASSERT(parse_int(buf, &n2) == 0 && n2 == n, "int %s", buf);
+		}
+		break;
 	}
 }
 
@@ -151,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size)
 		return 0;
 	s = fuzz_str(data + 1, size - 1);
-	fuzz_value(data[0] % 10, s);
+	fuzz_value(data[0] % 14, s);
 	free(s);
 	return 0;
 }

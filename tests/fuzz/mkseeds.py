@@ -94,6 +94,10 @@ def main():
         7: [b"0x100000000\n", b"0x17fffffff"],
         8: [b"offline\n", b"online_movable", b"online_kernel", b"online"],
         9: [b"Y\n", b"N", b"force", b"1"],
+        10: [b"1073741824\n", b"0"],
+        11: [b"8000000", b"0x100000000"],
+        12: [b"0x8000000", b"4096"],
+        13: [b"-1\n", b"2"],
     }
 
     # ---- fixtures: every machine's iomem, zoneinfo, meminfo and block attributes ----
