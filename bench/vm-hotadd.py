@@ -300,6 +300,7 @@ def bench_memmap(res, hpwait):
             pts.append(("added, offline", g.meminfo(), zoneinfo_free(g)))
             dev = device_of_blocks(g, new)
             did = dev.get("id", f"memory{new[0]}")
+            g.write_file("/etc/memhpd/memhpd.conf", CONF_MOVABLE)  # what memhpd will run with
             explain = g.run(f"memhpctl explain {did} 2>&1", check=False).out
             t = time.monotonic()
             start_memhpd(g, CONF_MOVABLE)
