@@ -14,7 +14,9 @@ MEMHP_PACKAGES=(meson ninja-build pkg-config gcc libudev-dev libsystemd-dev libn
 	libdaxctl-dev libjson-c-dev libinih-dev umockdev libumockdev-dev util-linux mount
 	jq python3 groff-base
 	# umockdev suite: the test driver is Python with GObject introspection
-	gir1.2-umockdev-1.0 python3-gi)
+	gir1.2-umockdev-1.0 python3-gi
+	# valgrind suite (memcheck of a daemon lifecycle)
+	valgrind)
 
 memhp_missing_deps() {
 	local p
