@@ -19,6 +19,15 @@
 static char root[] = "/tmp/memhp-test-sysroot-XXXXXX";
 
 /*
+ * qemu-user with -L (scripts/cross-s390x) maps "/" to the target's library
+ * prefix, so the host-root checks cannot see the real /proc and /dev there.
+ */
+static bool under_qemu_user(void)
+{
+	return getenv("QEMU_LD_PREFIX") != NULL;
+}
+
+/*
  * The escape tests aim symlinks at this path.  It must not exist on the
  * host: should confinement ever fail, reads and writes (never O_CREAT) then
  * fail with ENOENT instead of touching a real file.
@@ -222,7 +231,7 @@ static void test_read_file(struct sysroot *sr)
 	free(TAKE_PTR(text));
 
 	/* real procfs file with st_size 0 through the host root */
-	{
+	if (!under_qemu_user()) {
 		struct sysroot *host = NULL;
 
 		CHECK_EQ_INT(sysroot_open("/", &host), 0);
@@ -280,7 +289,7 @@ static void test_write_attr(struct sysroot *sr)
 	CHECK_STREQ(buf, "written-in-root");
 	put(PROBE, "fixture-passwd\n");
 	/* /dev/full style kernel answer: write(2) error is passed on */
-	{
+	if (!under_qemu_user()) {
 		struct sysroot *host = NULL;
 
 		CHECK_EQ_INT(sysroot_open("/", &host), 0);
@@ -438,8 +447,15 @@ int main(void)
 	run_all("openat2(RESOLVE_IN_ROOT)");
 
 	/* the same again through the hand-written fallback walk */
-	r = deny_openat2();
-	CHECK_EQ_INT(r, 0);
+	errno = 0;
+	if (syscall(SYS_openat2, AT_FDCWD, ".", NULL, 0) < 0 && errno == ENOSYS) {
+		/* no openat2 here (qemu-user): the run above already took the fallback */
+		printf("# openat2 is ENOSYS: the fallback was tested above\n");
+		r = -1;
+	} else {
+		r = deny_openat2();
+		CHECK_EQ_INT(r, 0);
+	}
 	if (r == 0) {
 		errno = 0;
 		CHECK(syscall(SYS_openat2, AT_FDCWD, ".", NULL, 0) < 0 && errno == ENOSYS,
