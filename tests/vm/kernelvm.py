@@ -12,7 +12,6 @@ Build policy (the kernel takes about 13 minutes to build on 2 cores):
   - none otherwise: Skip (exit 77) with the reason and the way to build it. Never a silent pass.
 """
 
-import gzip
 import hashlib
 import os
 import shutil
@@ -92,22 +91,69 @@ def patched_kernel():
     return d
 
 
-def _overlay_cpio(path):
-    """A gzip'd newc cpio holding an empty /etc/memhpvm-modules (appended to the initramfs;
-    the kernel unpacks concatenated archives in order, later files win)."""
-    def header(name, mode, size, ino):
-        fields = [ino, mode, 0, 0, 1, 0, size, 0, 0, 0, 0, len(name) + 1, 0]
-        return b"070701" + b"".join(b"%08X" % v for v in fields) + name.encode() + b"\0"
+# Built-in drivers the guest tools may ask libkmod for (daxctl inserts kmem/device_dax, "which
+# just works if builtin" only when modules.builtin says so), by the option that builds them in.
+BUILTIN = {
+    "DAX": "drivers/dax/dax", "DEV_DAX": "drivers/dax/device_dax",
+    "DEV_DAX_KMEM": "drivers/dax/kmem", "DEV_DAX_PMEM": "drivers/dax/dax_pmem",
+    "LIBNVDIMM": "drivers/nvdimm/libnvdimm", "BLK_DEV_PMEM": "drivers/nvdimm/nd_pmem",
+    "BTT": "drivers/nvdimm/nd_btt", "ACPI_NFIT": "drivers/acpi/nfit/nfit",
+    "VIRTIO_PCI": "drivers/virtio/virtio_pci", "VIRTIO_MEM": "drivers/virtio/virtio_mem",
+    "VIRTIO_CONSOLE": "drivers/char/virtio_console", "9P_FS": "fs/9p/9p",
+    "NET_9P": "net/9p/9pnet", "NET_9P_VIRTIO": "net/9p/9pnet_virtio",
+}
 
-    def pad(b):
-        return b + b"\0" * (-len(b) % 4)
 
-    out = b""
-    out += pad(header("etc", 0o040755, 0, 1))
-    out += pad(header("etc/memhpvm-modules", 0o100644, 0, 2))
-    out += pad(header("TRAILER!!!", 0, 0, 0))
+def _modules_builtin(kdir):
+    """modules.builtin for the patched kernel: the build tree's own if it still belongs to this
+    build (same .config), else the list above for the options the config has =y."""
+    cache = os.path.dirname(os.path.dirname(kdir))
+    try:
+        with open(os.path.join(cache, "obj", ".config"), "rb") as a, \
+                open(os.path.join(kdir, "config"), "rb") as b:
+            same = a.read() == b.read()
+        if same:
+            with open(os.path.join(cache, "obj", "modules.builtin")) as f:
+                return f.read()
+    except OSError:
+        pass
+    with open(os.path.join(kdir, "config")) as f:
+        cfg = set(line.strip() for line in f)
+    return "".join(f"kernel/{path}.ko\n" for opt, path in BUILTIN.items()
+                   if f"CONFIG_{opt}=y" in cfg)
+
+
+def _overlay_cpio(path, kdir, release):
+    """A gzip'd newc cpio appended to the Debian initramfs (the kernel unpacks concatenated
+    archives in order, later files win): an empty /etc/memhpvm-modules (nothing to modprobe)
+    and /usr/lib/modules/<release>/ with modules.builtin and depmod's indexes, so libkmod users
+    (daxctl, ndctl) know the drivers are built in."""
+    root, dep = path + ".root", path + ".depmod"
+    for d in (root, dep):
+        shutil.rmtree(d, ignore_errors=True)
+    moddir = os.path.join(dep, "lib", "modules", release)  # depmod -b wants BASE/lib/modules
+    os.makedirs(moddir)
+    with open(os.path.join(moddir, "modules.builtin"), "w") as f:
+        f.write(_modules_builtin(kdir))
+    open(os.path.join(moddir, "modules.order"), "w").close()
+    p = subprocess.run(["depmod", "-b", dep, release], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        raise VMError(f"depmod for the patched kernel's modules.builtin failed: {p.stdout}")
+    # the initramfs has a merged /usr: /lib is a symlink to usr/lib, so the files go there
+    os.makedirs(os.path.join(root, "usr", "lib", "modules"))
+    os.rename(moddir, os.path.join(root, "usr", "lib", "modules", release))
+    shutil.rmtree(dep, ignore_errors=True)
+    os.makedirs(os.path.join(root, "etc"))
+    open(os.path.join(root, "etc", "memhpvm-modules"), "w").close()
+    p = subprocess.run(f"cd '{root}' && find . -mindepth 1 | LC_ALL=C sort | "
+                       "cpio -o -H newc --quiet -R 0:0 | gzip -1", shell=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != 0 or not p.stdout:
+        raise VMError(f"packing the overlay initramfs failed: {p.stderr.decode()}")
     with open(path, "wb") as f:
-        f.write(gzip.compress(out, 1))
+        f.write(p.stdout)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def patched_assets():
@@ -116,7 +162,10 @@ def patched_assets():
     base, _base_info, files = get_assets("6.12")
     kinfo = _read_info(os.path.join(kdir, "info"))
     st = os.stat(os.path.join(kdir, "bzImage"))
-    key = hashlib.sha256(f"{kdir}|{st.st_size}|{st.st_mtime_ns}|{base}".encode()).hexdigest()[:12]
+    with open(os.path.abspath(__file__), "rb") as f:
+        me = hashlib.sha256(f.read()).hexdigest()
+    key = hashlib.sha256(f"{kdir}|{st.st_size}|{st.st_mtime_ns}|{base}|{me}".encode())
+    key = key.hexdigest()[:12]
     out = os.path.join(build_dir(), "vm-assets")
     dest = os.path.join(out, f"patched-{key}")
     if not os.path.exists(os.path.join(dest, "done")):
@@ -125,7 +174,7 @@ def patched_assets():
         os.makedirs(tmp)
         shutil.copy2(os.path.join(kdir, "bzImage"), os.path.join(tmp, "vmlinuz"))
         shutil.copy2(os.path.join(kdir, "config"), os.path.join(tmp, "config"))
-        _overlay_cpio(os.path.join(tmp, "overlay.cpio.gz"))
+        _overlay_cpio(os.path.join(tmp, "overlay.cpio.gz"), kdir, kinfo.get("release", "unknown"))
         with open(os.path.join(tmp, "initrd.img"), "wb") as w:
             for part in (os.path.join(base, "initrd.img"), os.path.join(tmp, "overlay.cpio.gz")):
                 with open(part, "rb") as r:

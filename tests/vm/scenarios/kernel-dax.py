@@ -14,8 +14,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from qemu import Guest, log, main_scenario  # noqa: E402
-from vmcheck import (check, check_eq, check_list_matches_kernel, device_of, start_memhpd,  # noqa: E402
-                     stop_memhpd)
+from vmcheck import (check, check_eq, check_list_matches_kernel, device_of,  # noqa: E402
+                     start_memhpd, stop_memhpd)
 from kernelvm import (check_dmesg_clean, check_memhpd_accounting, check_patched,  # noqa: E402
                       memmap_attrs, param, vmstat)
 
