@@ -4,9 +4,11 @@
 The patched kernel comes from `kernel/build` (bzImage in build/kernel-cache/out/<key>/). Its
 config has every driver the guest needs built in (virtio, 9p, nfit/libnvdimm/pmem, dax/kmem,
 virtio-mem, 8250 serial), so the guest reuses the Debian 6.12 initramfs of assets.sh with one
-more cpio archive appended that empties /etc/memhpvm-modules (nothing to modprobe).
+more cpio archive appended: an empty /etc/memhpvm-modules (nothing to modprobe) and a
+modules.builtin for libkmod.
 
-Build policy (the kernel takes about 13 minutes to build on 2 cores):
+Build policy (from scratch the kernel takes 13 minutes on 2 idle cores, over an hour on a busy
+machine at nice 19; see kernel/README):
   - a cached build for the current series+config key exists: use it, and say so;
   - none, and MEMHP_BUILD_KERNEL=1: run `kernel/build` now (nice 19, -j2), and say so;
   - none otherwise: Skip (exit 77) with the reason and the way to build it. Never a silent pass.
@@ -73,11 +75,11 @@ def patched_kernel():
     why = (p.stderr.strip().splitlines() or ["no cached build"])[-1]
     env = _kernel_env(caches[0])
     if os.environ.get("MEMHP_BUILD_KERNEL") != "1":
-        raise Skip(f"no cached build of the patched kernel ({why}); building it takes about "
-                   "13 minutes on 2 cores, so it is not built here unless MEMHP_BUILD_KERNEL=1 "
-                   "(or run `nice -n 19 kernel/build` once)")
+        raise Skip(f"no cached build of the patched kernel ({why}); building it takes 13 "
+                   "minutes (2 idle cores) to over an hour (busy machine), so it is not built "
+                   "here unless MEMHP_BUILD_KERNEL=1 (or run `nice -n 19 kernel/build` once)")
     log(f"kernel: {why}; MEMHP_BUILD_KERNEL=1: BUILDING the patched kernel now with "
-        "kernel/build (about 13 minutes on 2 cores from scratch)")
+        "kernel/build (13 minutes on 2 idle cores, longer on a busy machine)")
     t = time.monotonic()
     p = subprocess.run([KERNEL_BUILD], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True)
@@ -156,8 +158,28 @@ def _overlay_cpio(path, kdir, release):
     shutil.rmtree(root, ignore_errors=True)
 
 
+def _make_assets(tmp, kdir, kinfo, base, key):
+    shutil.copy2(os.path.join(kdir, "bzImage"), os.path.join(tmp, "vmlinuz"))
+    shutil.copy2(os.path.join(kdir, "config"), os.path.join(tmp, "config"))
+    overlay = os.path.join(tmp, "overlay.cpio.gz")
+    _overlay_cpio(overlay, kdir, kinfo.get("release", "unknown"))
+    with open(os.path.join(tmp, "initrd.img"), "wb") as w:
+        for part in (os.path.join(base, "initrd.img"), overlay):
+            with open(part, "rb") as r:
+                shutil.copyfileobj(r, w)
+    shutil.copy2(os.path.join(base, "files"), os.path.join(tmp, "files"))
+    with open(os.path.join(tmp, "info"), "w") as f:
+        f.write(f"series=patched\nkernelrelease={kinfo.get('release', 'unknown')}\n"
+                f"kernel_build={kdir}\nkernel_key={kinfo.get('key', '?')}\n"
+                f"base_assets={base}\nkey={key}\n")
+    with open(os.path.join(tmp, "done"), "w"):
+        pass
+
+
 def patched_assets():
-    """(asset dir, info, files) like qemu.get_assets(), for the patched kernel."""
+    """(asset dir, info, files) like qemu.get_assets(), for the patched kernel: its bzImage and
+    the Debian 6.12 initramfs + overlay, in build/vm-assets/patched-<key>/ (key: the kernel
+    build, the base assets and this file)."""
     kdir = patched_kernel()
     base, _base_info, files = get_assets("6.12")
     kinfo = _read_info(os.path.join(kdir, "info"))
@@ -172,20 +194,11 @@ def patched_assets():
         tmp = f"{dest}.tmp.{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        shutil.copy2(os.path.join(kdir, "bzImage"), os.path.join(tmp, "vmlinuz"))
-        shutil.copy2(os.path.join(kdir, "config"), os.path.join(tmp, "config"))
-        _overlay_cpio(os.path.join(tmp, "overlay.cpio.gz"), kdir, kinfo.get("release", "unknown"))
-        with open(os.path.join(tmp, "initrd.img"), "wb") as w:
-            for part in (os.path.join(base, "initrd.img"), os.path.join(tmp, "overlay.cpio.gz")):
-                with open(part, "rb") as r:
-                    shutil.copyfileobj(r, w)
-        shutil.copy2(os.path.join(base, "files"), os.path.join(tmp, "files"))
-        with open(os.path.join(tmp, "info"), "w") as f:
-            f.write(f"series=patched\nkernelrelease={kinfo.get('release', 'unknown')}\n"
-                    f"kernel_build={kdir}\nkernel_key={kinfo.get('key', '?')}\n"
-                    f"base_assets={base}\nkey={key}\n")
-        with open(os.path.join(tmp, "done"), "w"):
-            pass
+        try:
+            _make_assets(tmp, kdir, kinfo, base, key)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         shutil.rmtree(dest, ignore_errors=True)
         os.rename(tmp, dest)
         # older patched asset dirs are not needed again
