@@ -25,6 +25,9 @@ from qemu import SRCROOT, Skip, VMError, build_dir, get_assets, log
 KERNEL_BUILD = os.path.join(SRCROOT, "kernel", "build")
 
 
+MACHINE_CACHE = "/var/cache/memhpd/kernel-cache"
+
+
 def _kernel_env(cache):
     env = dict(os.environ)
     env["MEMHPD_KERNEL_CACHE"] = cache
@@ -41,6 +44,10 @@ def _caches():
     default = os.path.join(SRCROOT, "build", "kernel-cache")
     if os.path.realpath(default) != os.path.realpath(res[0]):
         res.append(default)
+    # machine-wide: a build's out/<key>/ copied here lets fresh clones on this machine
+    # (CI) boot-test without a rebuild; the key still has to match the series and config
+    if os.path.isdir(MACHINE_CACHE):
+        res.append(MACHINE_CACHE)
     return res
 
 
