@@ -47,6 +47,13 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rellib import diff as _diff, scratch_base  # noqa: E402
+
+
+def diff(a, b):
+    return _diff(a, b, names=("reference", "after the crash"))
+
 MEM = "sys/devices/system/memory"
 GiB = 1 << 30
 BS = 128 << 20
@@ -402,34 +409,6 @@ def block_diff(a, b):
                 example.setdefault(k, "%s: %r vs %r" % (x.get("name"), x.get(k), y.get(k)))
     return "; ".join("%s differs in %d blocks (%s)" % (k, n, example[k])
                      for k, n in count.items()) or "no block differs"
-
-
-def scratch_base(need):
-    """/dev/shm (much faster for sysroot trees) if it has room, else the default."""
-    try:
-        st = os.statvfs("/dev/shm")
-        if os.access("/dev/shm", os.W_OK) and st.f_bavail * st.f_frsize >= need:
-            return "/dev/shm"
-    except OSError:
-        pass
-    return None
-
-
-def diff(a, b, path=""):
-    """First difference between two JSON values, as text."""
-    if type(a) is not type(b):
-        return "%s: %r vs %r" % (path or "/", a, b)
-    if isinstance(a, dict):
-        for k in sorted(set(a) | set(b)):
-            if a.get(k) != b.get(k):
-                return diff(a.get(k), b.get(k), path + "/" + k)
-    elif isinstance(a, list):
-        if len(a) != len(b):
-            return "%s: %d vs %d entries" % (path, len(a), len(b))
-        for i, (x, y) in enumerate(zip(a, b)):
-            if x != y:
-                return diff(x, y, "%s[%d]" % (path, i))
-    return "%s: %r (reference) vs %r (after the crash)" % (path or "/", a, b)
 
 
 def main(argv):
