@@ -16,7 +16,9 @@ MEMHP_PACKAGES=(meson ninja-build pkg-config gcc libudev-dev libsystemd-dev libn
 	# umockdev suite: the test driver is Python with GObject introspection
 	gir1.2-umockdev-1.0 python3-gi
 	# valgrind suite (memcheck of a daemon lifecycle)
-	valgrind)
+	valgrind
+	# kernel suite: kernel/build --check compiles the series' objects (it skips without these)
+	make patch flex bison bc libelf-dev libssl-dev ccache xz-utils)
 
 memhp_missing_deps() {
 	local p
