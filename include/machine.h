@@ -164,6 +164,7 @@ struct machine {
 	bool has_kernel_memmap_attr; /* any memoryN/memmap_on_memory seen */
 	bool has_fw_memory; /* /sys/firmware/memory exists (s390, 6.19+) */
 	bool is_s390;
+	bool is_numa; /* /sys/devices/system/node exists: blocks get node links */
 
 	struct mem_block *blocks; /* ascending index */
 	size_t nblocks;

@@ -238,7 +238,21 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 			b->phys_index = v;
 	}
 
-	if (block_attr(sr, m, b, "valid_zones", buf, sizeof(buf), true) >= 0) {
+	/*
+	 * The node link first: valid_zones of an offline block is computed from
+	 * the block's node, and a hot-added block is visible in sysfs before
+	 * add_memory_resource() links it to its node.  In that window Linux up
+	 * to at least 6.12 computes valid_zones for NUMA_NO_NODE and
+	 * dereferences NODE_DATA(-1) (an oops in zone_for_pfn_range(), seen in
+	 * our VM suite).  So on a NUMA kernel an offline block without a node
+	 * link is not set up yet: leave valid_zones empty, the daemon waits for
+	 * the link and reads the block again.
+	 */
+	block_links(sr, m, b);
+	if (b->state == BLOCK_OFFLINE && b->node < 0 && m->is_numa) {
+		b->valid_zones = 0;
+		b->zone_default = ZONE_ID_NONE;
+	} else if (block_attr(sr, m, b, "valid_zones", buf, sizeof(buf), true) >= 0) {
 		r = parse_valid_zones(buf, &b->valid_zones, &b->zone_default);
 		if (r < 0) {
 			b->valid_zones = 0;
@@ -265,7 +279,6 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 		}
 	}
 
-	block_links(sr, m, b);
 	fw_memory_attrs(sr, m, b);
 	b->memmap_bytes = machine_block_memmap_bytes(m);
 	return 0;
@@ -673,6 +686,7 @@ int machine_scan(struct sysroot *sr, struct machine **out)
 
 	m->has_fw_memory = sysroot_exists(sr, SYSFS_FW_MEMORY) > 0;
 	m->is_s390 = m->has_fw_memory || sysroot_exists(sr, "proc/sysinfo") > 0;
+	m->is_numa = sysroot_exists(sr, SYSFS_NODE) > 0;
 
 	read_params(sr, m);
 	r = scan_blocks(sr, m);

@@ -481,7 +481,14 @@ done_case
 # is left alone (memhpd never guesses a node); logged and counted
 new_case no-node x86-dimm-128m
 rm "$root/$MEM/memory44/node0" "$root/sys/devices/system/node/node0/memory44"
+# Linux 6.12 oopses (NODE_DATA(-1)) when valid_zones of a block not yet linked
+# to its node is read: memhpd must not read it.  Garbage makes a read visible.
+echo "BUG: NULL pointer dereference" >"$root/$MEM/memory44/valid_zones"
 run_once
+if grep -q valid_zones "$c/stderr"; then
+	fail "memhpd read memory44/valid_zones before its node link existed:"
+	sed 's/^/    /' "$c/stderr" >&2
+fi
 # nothing else to do and that block failed: exit 1 ("failures only", memhpd(8))
 expect_rc 1
 expect_log </dev/null

@@ -652,10 +652,14 @@ class Guest:
     def blocks(self):
         """{block number: {'state', 'zones' (valid_zones list), 'node'}} from sysfs.
 
-        Three processes in all: a per-block shell loop costs seconds under TCG.
+        A few processes in all: a per-block shell loop costs seconds under TCG.  valid_zones
+        is read only for blocks that already have their node link: a block being hot-added is
+        visible before the kernel links it to its node, and reading its valid_zones in that
+        window oopses Linux 6.12 (zone_for_pfn_range() with NUMA_NO_NODE).
         """
-        script = ("cd /sys/devices/system/memory && grep -H . memory*/state memory*/valid_zones "
-                  "2>/dev/null; ls -d memory*/node* 2>/dev/null; true")
+        script = ("cd /sys/devices/system/memory && l=$(ls -d memory*/node* 2>/dev/null); "
+                  "echo \"$l\"; grep -H . memory*/state $(echo \"$l\" | "
+                  "sed -n 's,/node[0-9]*$,/valid_zones,p') 2>/dev/null; true")
         res = {}
         nodes = {}
         for line in self.out(script).splitlines():
