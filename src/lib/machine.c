@@ -97,9 +97,15 @@ static void block_bad_value(struct machine *m, struct mem_block *b, const char *
 		b->error = r;
 }
 
-/* Walk the block directory for nodeN and firmware_node links. */
-static void block_links(struct sysroot *sr, struct machine *m, struct mem_block *b)
+/*
+ * Walk the block directory for nodeN and firmware_node links.  Returns
+ * whether the directory lists memmap_on_memory (the companion kernel's
+ * attribute), or true when the directory could not be listed: a probe per
+ * block for a file a stock kernel never has would be a failed open each.
+ */
+static bool block_links(struct sysroot *sr, struct machine *m, struct mem_block *b)
 {
+	bool memmap_attr = false;
 	_cleanup_closedir_ DIR *d = NULL;
 	char dir[128], path[512], buf[256];
 	struct dirent *de;
@@ -111,12 +117,14 @@ static void block_links(struct sysroot *sr, struct machine *m, struct mem_block 
 		machine_add_error(m, dir, r, "cannot list %s: %s", b->name, strerror(-r));
 		if (!b->error)
 			b->error = r;
-		return;
+		return true;
 	}
 	for (errno = 0; (de = readdir(d)); errno = 0) {
 		int node;
 
-		if (parse_node_name(de->d_name, &node) == 0) {
+		if (streq(de->d_name, "memmap_on_memory")) {
+			memmap_attr = true;
+		} else if (parse_node_name(de->d_name, &node) == 0) {
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 			r = sysroot_exists(sr, path);
 			if (r < 0) {
@@ -156,7 +164,9 @@ static void block_links(struct sysroot *sr, struct machine *m, struct mem_block 
 		machine_add_error(m, dir, r, "cannot list %s: %s", b->name, strerror(-r));
 		if (!b->error)
 			b->error = r;
+		return true;
 	}
+	return memmap_attr;
 }
 
 static void fw_memory_attrs(struct sysroot *sr, struct machine *m, struct mem_block *b)
@@ -197,6 +207,7 @@ static void fw_memory_attrs(struct sysroot *sr, struct machine *m, struct mem_bl
 static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b)
 {
 	char buf[SYSFS_ATTR_MAX];
+	bool memmap_attr;
 	uint64_t v;
 	int r;
 
@@ -248,7 +259,7 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 	 * link is not set up yet: leave valid_zones empty, the daemon waits for
 	 * the link and reads the block again.
 	 */
-	block_links(sr, m, b);
+	memmap_attr = block_links(sr, m, b);
 	if (b->state == BLOCK_OFFLINE && b->node < 0 && m->is_numa) {
 		b->valid_zones = 0;
 		b->zone_default = ZONE_ID_NONE;
@@ -270,7 +281,8 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 	}
 
 	/* companion kernel series: pages of this block holding its own memmap */
-	if (block_attr(sr, m, b, "memmap_on_memory", buf, sizeof(buf), false) >= 0) {
+	if (memmap_attr &&
+	    block_attr(sr, m, b, "memmap_on_memory", buf, sizeof(buf), false) >= 0) {
 		if (parse_u64(buf, 10, &v) < 0 || v > b->size / (m->page_size ? m->page_size : 1))
 			block_bad_value(m, b, "memmap_on_memory", buf, -EINVAL);
 		else {

@@ -280,10 +280,25 @@ int sysroot_read_attr(struct sysroot *sr, const char *path, char *buf, size_t si
 	fd = open_in_root(sr, path, O_RDONLY);
 	if (fd < 0)
 		return fd;
-	n = read_full(fd, buf, size - 1);
-	if (n < 0)
-		return (int)n;
-	len = (size_t)n;
+	/*
+	 * Read until a newline, a full buffer or EOF.  Every sysfs attribute
+	 * ends its value with a newline and hands it out in one read(), so the
+	 * usual case is one read() instead of a second one that only sees EOF
+	 * (a scan of every block spends half its reads on that).  A short read
+	 * that stops mid-value has no newline yet and is continued.
+	 */
+	len = 0;
+	for (;;) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		len += (size_t)n;
+		if (n == 0 || len == size - 1 || buf[len - 1] == '\n')
+			break;
+	}
 	if (len == size - 1) {
 		/* Full: the value only fits if what follows is the final newline. */
 		char extra[2];

@@ -160,6 +160,38 @@ static void test_open(void)
 	sysroot_free(NULL);
 }
 
+/*
+ * A value that arrives in two reads (a POSIX short read: a FIFO whose writer
+ * pauses mid-value): read on until the newline, not taken for EOF.
+ */
+static void test_read_attr_short(struct sysroot *sr)
+{
+	char path[PATH_MAX], buf[SYSFS_ATTR_MAX];
+	int status = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/" MEM "/memory32/fifo", root);
+	unlink(path);
+	CHECK_EQ_INT(mkfifo(path, 0600), 0);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY);
+
+		if (fd < 0 || write(fd, "onl", 3) != 3)
+			_exit(1);
+		usleep(100 * 1000);
+		_exit(write(fd, "ine\n", 4) == 4 ? 0 : 1);
+	}
+	CHECK(pid > 0, "fork: %s", strerror(errno));
+	if (pid <= 0)
+		return;
+	CHECK_EQ_INT(sysroot_read_attr(sr, MEM "/memory32/fifo", buf, sizeof(buf)), 6);
+	CHECK_STREQ(buf, "online");
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "FIFO writer failed");
+	unlink(path);
+}
+
 static void test_read_attr(struct sysroot *sr)
 {
 	char buf[SYSFS_ATTR_MAX], small[8];
@@ -197,6 +229,8 @@ static void test_read_attr(struct sysroot *sr)
 
 	/* relative symlink dir traversal */
 	CHECK_EQ_INT(sysroot_exists(sr, MEM "/memory32/node1"), 1);
+
+	test_read_attr_short(sr);
 }
 
 static void test_escape(struct sysroot *sr)
