@@ -546,21 +546,20 @@ int engine_process(struct daemon *d)
 {
 	_cleanup_free_ uint64_t *dirty = NULL;
 	size_t ndirty = d->ndirty;
-	bool scan = d->rescan || !d->m, all = scan || d->process_all, reconfigured = false;
+	bool all = d->rescan || !d->m, reconfigured = false;
 	uint64_t timeouts = d->st.cnt.failures_node_timeout;
-	int r = 0;
+	int r;
 
 	/* take the pending work; events arriving while we work start a new batch */
 	dirty = TAKE_PTR(d->dirty_blocks);
 	d->ndirty = d->dirty_cap = 0;
-	d->rescan = d->process_all = false;
+	d->rescan = false;
 	engine_update_status(d, "processing");
 
-	if (scan)
+	if (all)
 		r = engine_rescan(d);
-	else if (!all)
+	else
 		r = machine_update(d->sr, d->m, dirty, ndirty);
-	/* else: coldplug right after main()'s scan, the model is current */
 	if (r < 0) {
 		strv_clear(&d->dirty_dax);
 		d->exit_code = 1;
@@ -607,12 +606,11 @@ int engine_process(struct daemon *d)
 	return 0;
 }
 
-int engine_coldplug(struct daemon *d, bool rescan)
+int engine_coldplug(struct daemon *d)
 {
 	int r;
 
-	d->rescan = rescan || !d->m;
-	d->process_all = true;
+	d->rescan = true;
 	d->done_ok = d->done_failed = 0;
 	r = engine_process(d);
 	/* --once: blocks waiting for their node link are polled here, bounded */
