@@ -243,8 +243,15 @@ void sysroot_set_fault(struct sysroot *sr, sysroot_fault_fn fn, void *data)
 	sr->fault_data = data;
 }
 
-/* read() that retries EINTR and short reads until n bytes or EOF. */
-static ssize_t read_full(int fd, char *buf, size_t n)
+/*
+ * read() that retries EINTR and short reads until n bytes or EOF, or with
+ * to_newline until the data read so far ends in a newline.  Every sysfs
+ * attribute ends its value with a newline and hands it out in one read(),
+ * so for attributes that is one read() instead of a second one that only
+ * sees EOF (a scan of every block spends half its reads on that); a short
+ * read that stops mid-value has no newline yet and is continued.
+ */
+static ssize_t read_full(int fd, char *buf, size_t n, bool to_newline)
 {
 	size_t done = 0;
 
@@ -259,8 +266,26 @@ static ssize_t read_full(int fd, char *buf, size_t n)
 		if (k == 0)
 			break;
 		done += (size_t)k;
+		if (to_newline && buf[done - 1] == '\n')
+			break;
 	}
 	return (ssize_t)done;
+}
+
+/*
+ * The common start of every file operation: the fault hook, then the
+ * confined open.  *path is made relative to the root; *fault is the hook's
+ * verdict (1: deliver a short read / partial write).  Returns the fd or
+ * -errno.
+ */
+static int open_op(struct sysroot *sr, const char **path, enum sysroot_op op, int flags,
+		   int *fault)
+{
+	*path = rel_path(*path);
+	*fault = fault_check(sr, op, *path);
+	if (*fault < 0)
+		return *fault;
+	return open_in_root(sr, *path, flags);
 }
 
 int sysroot_read_attr(struct sysroot *sr, const char *path, char *buf, size_t size)
@@ -273,36 +298,17 @@ int sysroot_read_attr(struct sysroot *sr, const char *path, char *buf, size_t si
 	if (!sr || !buf || size < 1)
 		return -EINVAL;
 	buf[0] = '\0';
-	path = rel_path(path);
-	fault = fault_check(sr, SYSROOT_OP_READ, path);
-	if (fault < 0)
-		return fault;
-	fd = open_in_root(sr, path, O_RDONLY);
+	fd = open_op(sr, &path, SYSROOT_OP_READ, O_RDONLY, &fault);
 	if (fd < 0)
 		return fd;
-	/*
-	 * Read until a newline, a full buffer or EOF.  Every sysfs attribute
-	 * ends its value with a newline and hands it out in one read(), so the
-	 * usual case is one read() instead of a second one that only sees EOF
-	 * (a scan of every block spends half its reads on that).  A short read
-	 * that stops mid-value has no newline yet and is continued.
-	 */
-	len = 0;
-	for (;;) {
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		len += (size_t)n;
-		if (n == 0 || len == size - 1 || buf[len - 1] == '\n')
-			break;
-	}
+	n = read_full(fd, buf, size - 1, true);
+	if (n < 0)
+		return (int)n;
+	len = (size_t)n;
 	if (len == size - 1) {
 		/* Full: the value only fits if what follows is the final newline. */
 		char extra[2];
-		ssize_t m = read_full(fd, extra, sizeof(extra));
+		ssize_t m = read_full(fd, extra, sizeof(extra), false);
 
 		if (m < 0)
 			return (int)m;
@@ -344,11 +350,7 @@ int sysroot_read_file(struct sysroot *sr, const char *path, char **out, size_t *
 
 	if (!sr || !out)
 		return -EINVAL;
-	path = rel_path(path);
-	fault = fault_check(sr, SYSROOT_OP_READ, path);
-	if (fault < 0)
-		return fault;
-	fd = open_in_root(sr, path, O_RDONLY);
+	fd = open_op(sr, &path, SYSROOT_OP_READ, O_RDONLY, &fault);
 	if (fd < 0)
 		return fd;
 	/* procfs reports st_size 0, so read until EOF instead of trusting fstat. */
@@ -405,12 +407,8 @@ int sysroot_write_attr(struct sysroot *sr, const char *path, const char *val)
 
 	if (!sr || !val)
 		return -EINVAL;
-	path = rel_path(path);
-	fault = fault_check(sr, SYSROOT_OP_WRITE, path);
-	if (fault < 0)
-		return fault;
 	/* sysfs attributes: never create, never truncate, one write() */
-	fd = open_in_root(sr, path, O_WRONLY);
+	fd = open_op(sr, &path, SYSROOT_OP_WRITE, O_WRONLY, &fault);
 	if (fd < 0)
 		return fd;
 	len = strlen(val);
