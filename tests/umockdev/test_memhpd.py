@@ -632,9 +632,13 @@ class Daemon:
                "--log-level", "debug"]
         say("starting memhpd #%d: %s" % (n, " ".join(cmd)))
         self.started = time.monotonic()
-        self.p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  preexec_fn=_die_with_parent)
+        # The daemon dies with the test (PR_SET_PDEATHSIG), set by util-linux setpriv before
+        # it execs memhpd (same pid). Not a preexec_fn: Python code between fork and exec can
+        # deadlock on a lock another thread held at fork (a reader thread printing), which
+        # hung the restart scenario at the second start.
+        self.p = subprocess.Popen(["setpriv", "--pdeathsig", "KILL"] + cmd, env=env,
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -671,14 +675,6 @@ class Daemon:
         if self.alive():
             self.p.kill()
             self.p.wait()
-
-
-def _die_with_parent():
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 # --------------------------------------------------------------------------
