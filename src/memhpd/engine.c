@@ -546,20 +546,21 @@ int engine_process(struct daemon *d)
 {
 	_cleanup_free_ uint64_t *dirty = NULL;
 	size_t ndirty = d->ndirty;
-	bool all = d->rescan || !d->m, reconfigured = false;
+	bool scan = d->rescan || !d->m, all = scan || d->process_all, reconfigured = false;
 	uint64_t timeouts = d->st.cnt.failures_node_timeout;
-	int r;
+	int r = 0;
 
 	/* take the pending work; events arriving while we work start a new batch */
 	dirty = TAKE_PTR(d->dirty_blocks);
 	d->ndirty = d->dirty_cap = 0;
-	d->rescan = false;
+	d->rescan = d->process_all = false;
 	engine_update_status(d, "processing");
 
-	if (all)
+	if (scan)
 		r = engine_rescan(d);
-	else
+	else if (!all)
 		r = machine_update(d->sr, d->m, dirty, ndirty);
+	/* else: coldplug right after main()'s scan, the model is current */
 	if (r < 0) {
 		strv_clear(&d->dirty_dax);
 		d->exit_code = 1;
@@ -606,11 +607,12 @@ int engine_process(struct daemon *d)
 	return 0;
 }
 
-int engine_coldplug(struct daemon *d)
+int engine_coldplug(struct daemon *d, bool rescan)
 {
 	int r;
 
-	d->rescan = true;
+	d->rescan = rescan || !d->m;
+	d->process_all = true;
 	d->done_ok = d->done_failed = 0;
 	r = engine_process(d);
 	/* --once: blocks waiting for their node link are polled here, bounded */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * memhpd: the memory hotplug policy daemon.  Startup order matters: the udev
- * monitor starts before the coldplug scan so that nothing added in between
- * is missed (it is simply seen twice, and handling is idempotent).
+ * monitor starts before the one scan of the tree that state reconciliation
+ * and coldplug share, so that nothing added in between is missed (it is
+ * simply seen twice, and handling is idempotent).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -169,11 +170,6 @@ static int run_daemon(struct daemon *d)
 	if (r < 0)
 		log_warn("cannot enable the watchdog: %s", strerror(-r));
 
-	r = events_start(d);
-	if (r < 0) {
-		log_err("cannot listen for uevents: %s", strerror(-r));
-		return 1;
-	}
 	r = control_start(d);
 	if (r < 0) {
 		log_err("cannot open the control socket %s: %s", d->cfg.control_socket,
@@ -181,7 +177,7 @@ static int run_daemon(struct daemon *d)
 		return 1;
 	}
 
-	r = engine_coldplug(d);
+	r = engine_coldplug(d, false);
 	if (r < 0)
 		log_err("coldplug failed: %s; waiting for events", strerror(-r));
 	standby_start(d);
@@ -292,6 +288,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* the daemon listens before it scans: see the top of this file */
+	if (!d.once) {
+		r = events_start(&d);
+		if (r < 0) {
+			log_err("cannot listen for uevents: %s", strerror(-r));
+			daemon_free(&d);
+			return 1;
+		}
+	}
 	if (load_state(&d) > 0 && engine_rescan(&d) >= 0) {
 		r = state_reconcile(&d.st, d.m);
 		if (r > 0)
@@ -306,7 +311,7 @@ int main(int argc, char **argv)
 	engine_set_memmap_param(&d);
 
 	if (d.once) {
-		r = engine_coldplug(&d);
+		r = engine_coldplug(&d, false);
 		standby_start(&d);
 		ret = r < 0 ? 1 : d.exit_code;
 		log_info("%s (exit %d)", d.status, ret);

@@ -144,6 +144,7 @@ struct daemon {
 	size_t ndirty, dirty_cap;
 	struct strv dirty_dax;       /* dax device names */
 	bool rescan;                 /* full rescan requested (coldplug, ENOBUFS) */
+	bool process_all;            /* handle every device of the current model */
 
 	/* blocks waiting for their node link: index and first-seen time (ms) */
 	struct node_wait {
@@ -172,7 +173,11 @@ struct daemon {
 };
 
 /* engine.c */
-int engine_coldplug(struct daemon *d);
+/*
+ * Coldplug: handle every pending block and dax device.  rescan false reuses
+ * d->m when main() has just scanned (after the monitor started).
+ */
+int engine_coldplug(struct daemon *d, bool rescan);
 /* Process pending events: update the model for dirty blocks, decide, apply. */
 int engine_process(struct daemon *d);
 /* kernel_auto_online handling at start */
