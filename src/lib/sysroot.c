@@ -288,19 +288,12 @@ static int open_op(struct sysroot *sr, const char **path, enum sysroot_op op, in
 	return open_in_root(sr, *path, flags);
 }
 
-int sysroot_read_attr(struct sysroot *sr, const char *path, char *buf, size_t size)
+/* Read an attribute from an open fd: the body of every attribute read. */
+static int read_attr_fd(int fd, int fault, char *buf, size_t size)
 {
-	_cleanup_close_ int fd = -1;
 	ssize_t n;
 	size_t len;
-	int fault;
 
-	if (!sr || !buf || size < 1)
-		return -EINVAL;
-	buf[0] = '\0';
-	fd = open_op(sr, &path, SYSROOT_OP_READ, O_RDONLY, &fault);
-	if (fd < 0)
-		return fd;
 	n = read_full(fd, buf, size - 1, true);
 	if (n < 0)
 		return (int)n;
@@ -323,6 +316,20 @@ int sysroot_read_attr(struct sysroot *sr, const char *path, char *buf, size_t si
 	if (len && buf[len - 1] == '\n')
 		buf[--len] = '\0';
 	return len > INT_MAX ? -EFBIG : (int)len;
+}
+
+int sysroot_read_attr(struct sysroot *sr, const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	int fault;
+
+	if (!sr || !buf || size < 1)
+		return -EINVAL;
+	buf[0] = '\0';
+	fd = open_op(sr, &path, SYSROOT_OP_READ, O_RDONLY, &fault);
+	if (fd < 0)
+		return fd;
+	return read_attr_fd(fd, fault, buf, size);
 }
 
 int sysroot_read_attrf(struct sysroot *sr, char *buf, size_t size, const char *fmt, ...)
@@ -478,20 +485,13 @@ int sysroot_readlink(struct sysroot *sr, const char *path, char *buf, size_t siz
 	return (int)n;
 }
 
-int sysroot_link_basename(struct sysroot *sr, const char *path, char *buf, size_t size)
+/* The last component of a link target, trailing slashes ignored. */
+static int target_basename(char *target, char *buf, size_t size)
 {
-	char target[PATH_MAX];
+	size_t l = strlen(target);
 	char *base;
-	size_t l;
 	int r;
 
-	if (!buf || size < 1)
-		return -EINVAL;
-	buf[0] = '\0';
-	r = sysroot_readlink(sr, path, target, sizeof(target));
-	if (r < 0)
-		return r;
-	l = strlen(target);
 	while (l > 1 && target[l - 1] == '/')
 		target[--l] = '\0';
 	base = strrchr(target, '/');
@@ -500,6 +500,20 @@ int sysroot_link_basename(struct sysroot *sr, const char *path, char *buf, size_
 		return -EINVAL;
 	r = strscpy_safe(buf, base, size);
 	return r < 0 ? r : (int)strlen(buf);
+}
+
+int sysroot_link_basename(struct sysroot *sr, const char *path, char *buf, size_t size)
+{
+	char target[PATH_MAX];
+	int r;
+
+	if (!buf || size < 1)
+		return -EINVAL;
+	buf[0] = '\0';
+	r = sysroot_readlink(sr, path, target, sizeof(target));
+	if (r < 0)
+		return r;
+	return target_basename(target, buf, size);
 }
 
 int sysroot_opendir(struct sysroot *sr, const char *path, DIR **out)
@@ -556,4 +570,135 @@ int sysroot_writable(struct sysroot *sr, const char *path)
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	return (st.st_mode & S_IWUSR) ? 1 : 0;
+}
+
+int sysroot_dir_open(struct sysroot *sr, const char *path, struct sysroot_dir *d)
+{
+	int fd;
+
+	d->sr = sr;
+	d->fd = -1;
+	if (!sr)
+		return -EINVAL;
+	path = rel_path(path);
+	if (strscpy_safe(d->path, path, sizeof(d->path)) < 0)
+		return -ENAMETOOLONG;
+	fd = open_in_root(sr, path, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	d->fd = fd;
+	return 0;
+}
+
+void sysroot_dir_close(struct sysroot_dir *d)
+{
+	if (d->fd >= 0) {
+		int saved = errno;
+
+		close(d->fd);
+		errno = saved;
+	}
+	d->fd = -1;
+}
+
+/*
+ * Open one entry of an open directory: the fault hook sees the whole path,
+ * as for every other operation.  The lookup is a single component with
+ * O_NOFOLLOW, so it cannot leave the directory; an entry that is a symlink
+ * (ELOOP) is resolved like any other path, confined to the root.
+ */
+static int dir_open_entry(struct sysroot_dir *d, const char *name, enum sysroot_op op, int flags,
+			  int *fault)
+{
+	char full[PATH_MAX];
+	int fd, n;
+
+	if (d->fd < 0)
+		return -EBADF;
+	if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+		return -EINVAL;
+	n = snprintf(full, sizeof(full), "%s/%s", d->path, name);
+	if (n < 0 || (size_t)n >= sizeof(full))
+		return -ENAMETOOLONG;
+	*fault = fault_check(d->sr, op, full);
+	if (*fault < 0)
+		return *fault;
+	do {
+		fd = openat(d->fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+	} while (fd < 0 && errno == EINTR);
+	if (fd >= 0)
+		return fd;
+	if (errno == ELOOP)
+		return open_in_root(d->sr, full, flags);
+	return -errno;
+}
+
+int sysroot_dir_read_attr(struct sysroot_dir *d, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	int fault;
+
+	if (!buf || size < 1)
+		return -EINVAL;
+	buf[0] = '\0';
+	fd = dir_open_entry(d, name, SYSROOT_OP_READ, O_RDONLY, &fault);
+	if (fd < 0)
+		return fd;
+	return read_attr_fd(fd, fault, buf, size);
+}
+
+int sysroot_dir_link_basename(struct sysroot_dir *d, const char *name, char *buf, size_t size)
+{
+	char full[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+	int fault, k;
+
+	if (!buf || size < 1)
+		return -EINVAL;
+	buf[0] = '\0';
+	if (d->fd < 0)
+		return -EBADF;
+	if (!*name || strchr(name, '/'))
+		return -EINVAL;
+	k = snprintf(full, sizeof(full), "%s/%s", d->path, name);
+	if (k < 0 || (size_t)k >= sizeof(full))
+		return -ENAMETOOLONG;
+	fault = fault_check(d->sr, SYSROOT_OP_READLINK, full);
+	if (fault < 0)
+		return fault;
+	n = readlinkat(d->fd, name, target, sizeof(target));
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= sizeof(target))
+		return -ENAMETOOLONG;
+	if (fault == 1)
+		n /= 2;
+	target[n] = '\0';
+	return target_basename(target, buf, size);
+}
+
+int sysroot_dir_list(struct sysroot_dir *d, DIR **out)
+{
+	DIR *dir;
+	int fd, fault;
+
+	if (d->fd < 0)
+		return -EBADF;
+	fault = fault_check(d->sr, SYSROOT_OP_OPENDIR, d->path);
+	if (fault < 0)
+		return fault;
+	do {
+		fd = openat(d->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	*out = dir;
+	return 0;
 }

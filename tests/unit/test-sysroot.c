@@ -381,6 +381,65 @@ static void test_opendir(struct sysroot *sr)
 	CHECK(d == NULL, "no DIR on error");
 }
 
+/* The per-directory API: same answers as the path API, same confinement, same hook. */
+static void test_dir(struct sysroot *sr)
+{
+	struct fault_ctl c = { SYSROOT_OP_READ, MEM "/memory32/valid_zones", -EIO, 0 };
+	_cleanup_sysroot_dir_ struct sysroot_dir d = { .fd = -1 };
+	struct sysroot_dir gone = { .fd = -1 };
+	char buf[64];
+	struct dirent *de;
+	bool seen = false;
+	DIR *l = NULL;
+
+	CHECK_EQ_INT(sysroot_dir_open(sr, "/" MEM "/memory32", &d), 0);
+	CHECK_STREQ(d.path, MEM "/memory32");
+	CHECK_EQ_INT(sysroot_dir_read_attr(&d, "state", buf, sizeof(buf)), 7);
+	CHECK_STREQ(buf, "offline");
+	CHECK_EQ_INT(sysroot_dir_read_attr(&d, "nonl", buf, sizeof(buf)), 6);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&d, "missing", buf, sizeof(buf)), -ENOENT);
+	/* one component only: no way up or across */
+	CHECK_EQ_INT(sysroot_dir_read_attr(&d, "../memory32/state", buf, sizeof(buf)), -EINVAL);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&d, "..", buf, sizeof(buf)), -EINVAL);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&d, "", buf, sizeof(buf)), -EINVAL);
+	/* an entry that is a symlink resolves inside the root, never on the host */
+	CHECK_EQ_INT(sysroot_dir_read_attr(&d, "abs", buf, sizeof(buf)), 14);
+	CHECK_STREQ(buf, "fixture-passwd");
+	CHECK_EQ_INT(sysroot_dir_read_attr(&d, "dotdot", buf, sizeof(buf)), 14);
+	CHECK_STREQ(buf, "fixture-passwd");
+	CHECK_EQ_INT(sysroot_dir_link_basename(&d, "node1", buf, sizeof(buf)), 5);
+	CHECK_STREQ(buf, "node1");
+	CHECK_EQ_INT(sysroot_dir_link_basename(&d, "firmware_node", buf, sizeof(buf)), -ENOENT);
+	CHECK_EQ_INT(sysroot_dir_list(&d, &l), 0);
+	while (l && (de = readdir(l)))
+		seen |= streq(de->d_name, "valid_zones");
+	CHECK(seen, "listing of memory32 has valid_zones");
+	if (l)
+		closedir(l);
+
+	/* the hook sees each entry's whole path, for every kind of operation */
+	sysroot_set_fault(sr, fault_fn, &c);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&d, "valid_zones", buf, sizeof(buf)), -EIO);
+	c.ret = 1;
+	CHECK_EQ_INT(sysroot_dir_read_attr(&d, "valid_zones", buf, sizeof(buf)), 7);
+	CHECK_STREQ(buf, "Normal ");
+	c.op = SYSROOT_OP_READLINK;
+	c.path = MEM "/memory32/node1";
+	c.ret = -EACCES;
+	CHECK_EQ_INT(sysroot_dir_link_basename(&d, "node1", buf, sizeof(buf)), -EACCES);
+	c.op = SYSROOT_OP_OPENDIR;
+	c.path = MEM "/memory32";
+	c.ret = -ENOMEM;
+	CHECK_EQ_INT(sysroot_dir_list(&d, &l), -ENOMEM);
+	sysroot_set_fault(sr, NULL, NULL);
+
+	/* a file is not a directory; a missing one is ENOENT; a closed handle is EBADF */
+	CHECK_EQ_INT(sysroot_dir_open(sr, MEM "/memory32/state", &gone), -ENOTDIR);
+	CHECK_EQ_INT(sysroot_dir_open(sr, MEM "/memory99", &gone), -ENOENT);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&gone, "state", buf, sizeof(buf)), -EBADF);
+	sysroot_dir_close(&gone);
+}
+
 static void test_fault(struct sysroot *sr)
 {
 	struct fault_ctl c = { SYSROOT_OP_READ, MEM "/memory32/valid_zones", -EIO, 0 };
@@ -461,6 +520,7 @@ static void run_all(const char *what)
 		test_write_attr(sr);
 		test_readlink(sr);
 		test_opendir(sr);
+		test_dir(sr);
 		test_fault(sr);
 		sysroot_free(sr);
 	}
