@@ -68,21 +68,25 @@ uint64_t machine_block_memmap_bytes(const struct machine *m)
 	return m->block_size / m->page_size * m->struct_page_size;
 }
 
-/* Read an attribute of a block; on failure record it and return the error. */
-static int block_attr(struct sysroot *sr, struct machine *m, struct mem_block *b, const char *attr,
-		      char *buf, size_t size, bool required)
+static void block_attr_failed(struct machine *m, struct mem_block *b, const char *attr, int r)
 {
 	char path[160];
-	int r;
 
 	snprintf(path, sizeof(path), SYSFS_MEMORY "/%s/%s", b->name, attr);
-	r = sysroot_read_attr(sr, path, buf, size);
-	if (r < 0 && (required || r != -ENOENT)) {
-		machine_add_error(m, path, r, "cannot read %s of %s: %s", attr, b->name,
-				  strerror(-r));
-		if (!b->error)
-			b->error = r;
-	}
+	machine_add_error(m, path, r, "cannot read %s of %s: %s", attr, b->name, strerror(-r));
+	if (!b->error)
+		b->error = r;
+}
+
+/* Read an attribute of a block; on failure record it and return the error. */
+static int block_attr(struct sysroot_dir *dir, struct machine *m, struct mem_block *b,
+		      const char *attr, char *buf, size_t size, bool required)
+{
+	int r;
+
+	r = sysroot_dir_read_attr(dir, attr, buf, size);
+	if (r < 0 && (required || r != -ENOENT))
+		block_attr_failed(m, b, attr, r);
 	return r;
 }
 
@@ -97,24 +101,40 @@ static void block_bad_value(struct machine *m, struct mem_block *b, const char *
 		b->error = r;
 }
 
+static void block_firmware_node(struct sysroot_dir *dir, struct machine *m, struct mem_block *b)
+{
+	char buf[256];
+	int r;
+
+	r = sysroot_dir_link_basename(dir, "firmware_node", buf, sizeof(buf));
+	if (r >= 0) {
+		strscpy_safe(b->firmware_node, buf, sizeof(b->firmware_node));
+	} else if (r != -ENOENT) {
+		char path[300];
+
+		snprintf(path, sizeof(path), "%s/firmware_node", dir->path);
+		machine_add_error(m, path, r, "cannot read firmware_node of %s: %s", b->name,
+				  strerror(-r));
+	}
+}
+
 /*
  * Walk the block directory for nodeN and firmware_node links.  Returns
  * whether the directory lists memmap_on_memory (the companion kernel's
  * attribute), or true when the directory could not be listed: a probe per
  * block for a file a stock kernel never has would be a failed open each.
  */
-static bool block_links(struct sysroot *sr, struct machine *m, struct mem_block *b)
+static bool block_links(struct sysroot_dir *dir, struct machine *m, struct mem_block *b)
 {
 	bool memmap_attr = false;
 	_cleanup_closedir_ DIR *d = NULL;
-	char dir[128], path[512], buf[256];
+	char path[512];
 	struct dirent *de;
 	int r;
 
-	snprintf(dir, sizeof(dir), SYSFS_MEMORY "/%s", b->name);
-	r = sysroot_opendir(sr, dir, &d);
+	r = sysroot_dir_list(dir, &d);
 	if (r < 0) {
-		machine_add_error(m, dir, r, "cannot list %s: %s", b->name, strerror(-r));
+		machine_add_error(m, dir->path, r, "cannot list %s: %s", b->name, strerror(-r));
 		if (!b->error)
 			b->error = r;
 		return true;
@@ -125,8 +145,8 @@ static bool block_links(struct sysroot *sr, struct machine *m, struct mem_block 
 		if (streq(de->d_name, "memmap_on_memory")) {
 			memmap_attr = true;
 		} else if (parse_node_name(de->d_name, &node) == 0) {
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			r = sysroot_exists(sr, path);
+			snprintf(path, sizeof(path), "%s/%s", dir->path, de->d_name);
+			r = sysroot_exists(dir->sr, path);
 			if (r < 0) {
 				machine_add_error(m, path, r,
 						  "cannot follow the node link of %s: %s", b->name,
@@ -150,18 +170,12 @@ static bool block_links(struct sysroot *sr, struct machine *m, struct mem_block 
 			}
 			b->node = node;
 		} else if (streq(de->d_name, "firmware_node")) {
-			snprintf(path, sizeof(path), "%s/firmware_node", dir);
-			r = sysroot_link_basename(sr, path, buf, sizeof(buf));
-			if (r < 0)
-				machine_add_error(m, path, r, "cannot read firmware_node of %s: %s",
-						  b->name, strerror(-r));
-			else
-				strscpy_safe(b->firmware_node, buf, sizeof(b->firmware_node));
+			block_firmware_node(dir, m, b);
 		}
 	}
 	if (errno) {
 		r = -errno;
-		machine_add_error(m, dir, r, "cannot list %s: %s", b->name, strerror(-r));
+		machine_add_error(m, dir->path, r, "cannot list %s: %s", b->name, strerror(-r));
 		if (!b->error)
 			b->error = r;
 		return true;
@@ -200,13 +214,31 @@ static void fw_memory_attrs(struct sysroot *sr, struct machine *m, struct mem_bl
 }
 
 /*
- * Read one block.  Returns -ENOENT if the block directory is gone (it was
- * removed between readdir and now), 0 otherwise: attribute problems are
- * recorded on the block and in m->errors.
+ * What a full scan learns once instead of asking every block (scan_blocks):
+ * the node from the node directories' memoryN links, and two properties of
+ * the kernel rather than of the block, taken from the first block read in
+ * full.  Since Linux 5.9 removable is the same constant for every block
+ * (CONFIG_MEMORY_HOTREMOVE), phys_index is the block id the name already
+ * carries, and memoryN/memmap_on_memory (the companion series) is in the
+ * attribute group of every block or of none.
  */
-static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b)
+struct block_hint {
+	int node; /* per the node directories; -1: not there, ask the block */
+	bool memmap_attr;
+	int removable;
+};
+
+/*
+ * Read one block; hint NULL reads everything from the block itself.
+ * Returns -ENOENT if the block directory is gone (it was removed between
+ * readdir and now), 0 otherwise: attribute problems are recorded on the
+ * block and in m->errors.
+ */
+static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b,
+		      const struct block_hint *hint)
 {
-	char buf[SYSFS_ATTR_MAX];
+	_cleanup_sysroot_dir_ struct sysroot_dir dir = { .fd = -1 };
+	char buf[SYSFS_ATTR_MAX], path[128];
 	bool memmap_attr;
 	uint64_t v;
 	int r;
@@ -220,24 +252,35 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 	b->error = 0;
 	b->state = BLOCK_STATE_UNKNOWN;
 	b->zone = ZONE_ID_NONE;
+	b->firmware_node[0] = '\0';
 	b->start = b->index * m->block_size;
 	b->size = m->block_size;
 	b->phys_index = b->index;
 
-	r = block_attr(sr, m, b, "state", buf, sizeof(buf), true);
-	if (r == -ENOENT) {
-		char dir[128];
+	snprintf(path, sizeof(path), SYSFS_MEMORY "/%s", b->name);
+	r = sysroot_dir_open(sr, path, &dir);
+	if (r == -ENOENT || r == -ENOTDIR) {
+		/* removed since it was listed: say so, the caller drops the block */
+		machine_add_error(m, path, -ENOENT, "cannot read %s: %s (removed while it was read?)",
+				  b->name, strerror(ENOENT));
+		return -ENOENT;
+	}
+	if (r < 0) {
+		machine_add_error(m, path, r, "cannot open %s: %s", b->name, strerror(-r));
+		b->error = r;
+		return 0;
+	}
 
-		snprintf(dir, sizeof(dir), SYSFS_MEMORY "/%s", b->name);
-		if (sysroot_exists(sr, dir) == 0) {
-			/* vanished: the error already names the path */
-			return -ENOENT;
-		}
-	} else if (r >= 0 && (r = parse_block_state(buf, &b->state)) < 0) {
+	r = sysroot_dir_read_attr(&dir, "state", buf, sizeof(buf));
+	if (r == -ENOENT && sysroot_exists(sr, path) == 0)
+		return -ENOENT; /* removed after the open */
+	if (r < 0) {
+		block_attr_failed(m, b, "state", r);
+	} else if ((r = parse_block_state(buf, &b->state)) < 0) {
 		block_bad_value(m, b, "state", buf, r);
 	}
 
-	if (block_attr(sr, m, b, "phys_index", buf, sizeof(buf), false) >= 0) {
+	if (!hint && block_attr(&dir, m, b, "phys_index", buf, sizeof(buf), false) >= 0) {
 		r = parse_phys_index(buf, &v);
 		if (r < 0)
 			block_bad_value(m, b, "phys_index", buf, r);
@@ -257,13 +300,22 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 	 * dereferences NODE_DATA(-1) (an oops in zone_for_pfn_range(), seen in
 	 * our VM suite).  So on a NUMA kernel an offline block without a node
 	 * link is not set up yet: leave valid_zones empty, the daemon waits for
-	 * the link and reads the block again.
+	 * the link and reads the block again.  The node directories link a
+	 * block in the same kernel function as the block links its node; a
+	 * block they do not list is asked itself, which also tells a link not
+	 * made yet from a broken one.
 	 */
-	memmap_attr = block_links(sr, m, b);
+	if (hint && hint->node >= 0) {
+		b->node = hint->node;
+		memmap_attr = hint->memmap_attr;
+		block_firmware_node(&dir, m, b);
+	} else {
+		memmap_attr = block_links(&dir, m, b);
+	}
 	if (b->state == BLOCK_OFFLINE && b->node < 0 && m->is_numa) {
 		b->valid_zones = 0;
 		b->zone_default = ZONE_ID_NONE;
-	} else if (block_attr(sr, m, b, "valid_zones", buf, sizeof(buf), true) >= 0) {
+	} else if (block_attr(&dir, m, b, "valid_zones", buf, sizeof(buf), true) >= 0) {
 		r = parse_valid_zones(buf, &b->valid_zones, &b->zone_default);
 		if (r < 0) {
 			b->valid_zones = 0;
@@ -273,7 +325,9 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 	if (b->state == BLOCK_ONLINE)
 		b->zone = b->zone_default;
 
-	if (block_attr(sr, m, b, "removable", buf, sizeof(buf), false) >= 0) {
+	if (hint) {
+		b->removable = hint->removable;
+	} else if (block_attr(&dir, m, b, "removable", buf, sizeof(buf), false) >= 0) {
 		if (parse_u64(buf, 10, &v) < 0 || v > 1)
 			block_bad_value(m, b, "removable", buf, -EINVAL);
 		else
@@ -282,7 +336,7 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 
 	/* companion kernel series: pages of this block holding its own memmap */
 	if (memmap_attr &&
-	    block_attr(sr, m, b, "memmap_on_memory", buf, sizeof(buf), false) >= 0) {
+	    block_attr(&dir, m, b, "memmap_on_memory", buf, sizeof(buf), false) >= 0) {
 		if (parse_u64(buf, 10, &v) < 0 || v > b->size / (m->page_size ? m->page_size : 1))
 			block_bad_value(m, b, "memmap_on_memory", buf, -EINVAL);
 		else {
@@ -303,7 +357,7 @@ int machine_refresh_block(struct sysroot *sr, struct machine *m, struct mem_bloc
 	enum memmap_evidence ev = b->memmap_evidence;
 	int r;
 
-	r = read_block(sr, m, b);
+	r = read_block(sr, m, b, NULL);
 	/* grouping and memmap are properties of how the block was added: keep them */
 	b->device = device;
 	b->memmap = memmap;
@@ -311,11 +365,58 @@ int machine_refresh_block(struct sysroot *sr, struct machine *m, struct mem_bloc
 	return r;
 }
 
+/*
+ * The node of every block from the memoryN links in the node directories:
+ * four listings instead of one per block.  A block no node lists, or that
+ * two nodes list, gets -1 and is asked itself (read_block).  A node that
+ * cannot be listed just leaves its blocks to be asked.
+ */
+static void map_block_nodes(struct sysroot *sr, const uint64_t *idx, size_t n, int *node_of)
+{
+	_cleanup_closedir_ DIR *nodes = NULL;
+	struct dirent *nd;
+
+	for (size_t i = 0; i < n; i++)
+		node_of[i] = -1;
+	if (sysroot_opendir(sr, SYSFS_NODE, &nodes) < 0)
+		return;
+	while ((nd = readdir(nodes))) {
+		_cleanup_closedir_ DIR *d = NULL;
+		struct dirent *de;
+		char path[sizeof(SYSFS_NODE) + sizeof(nd->d_name) + 1];
+		int node;
+
+		if (parse_node_name(nd->d_name, &node) < 0)
+			continue;
+		snprintf(path, sizeof(path), SYSFS_NODE "/%s", nd->d_name);
+		if (sysroot_opendir(sr, path, &d) < 0)
+			continue;
+		while ((de = readdir(d))) {
+			const uint64_t *hit;
+			uint64_t i;
+
+			if (parse_block_name(de->d_name, &i) < 0)
+				continue;
+			hit = bsearch(&i, idx, n, sizeof(*idx), cmp_u64);
+			if (!hit)
+				continue;
+			/* listed twice: -2, and the block itself says what is wrong */
+			node_of[hit - idx] = node_of[hit - idx] == -1 ? node : -2;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (node_of[i] < -1)
+			node_of[i] = -1;
+}
+
 static int scan_blocks(struct sysroot *sr, struct machine *m)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_free_ uint64_t *idx = NULL;
+	_cleanup_free_ int *node_of = NULL;
+	struct block_hint hint = { .node = -1 };
 	size_t n = 0, cap = 0, out = 0;
+	bool probed = false;
 	struct dirent *de;
 	int r;
 
@@ -345,16 +446,27 @@ static int scan_blocks(struct sysroot *sr, struct machine *m)
 	qsort(idx, n, sizeof(*idx), cmp_u64);
 
 	m->blocks = calloc(n ? n : 1, sizeof(*m->blocks));
-	if (!m->blocks)
+	node_of = malloc((n ? n : 1) * sizeof(*node_of));
+	if (!m->blocks || !node_of)
 		return -ENOMEM;
+	map_block_nodes(sr, idx, n, node_of);
 	for (size_t i = 0; i < n; i++) {
 		struct mem_block *b = &m->blocks[out];
 
 		memset(b, 0, sizeof(*b));
 		b->index = idx[i];
 		snprintf(b->name, sizeof(b->name), "memory%" PRIu64, idx[i]);
-		if (read_block(sr, m, b) == 0)
+		hint.node = node_of[i];
+		/* the first block is read in full and tells what holds for all */
+		r = read_block(sr, m, b, probed ? &hint : NULL);
+		if (r == 0) {
+			if (!probed) {
+				probed = true;
+				hint.removable = b->removable;
+				hint.memmap_attr = b->kernel_memmap_pages >= 0 || b->error;
+			}
 			out++;
+		}
 	}
 	m->nblocks = out;
 	return 0;
@@ -640,7 +752,7 @@ int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, s
 		size_t pos;
 
 		if (b) {
-			if (read_block(sr, m, b) == -ENOENT) {
+			if (read_block(sr, m, b, NULL) == -ENOENT) {
 				/* removed: close the gap */
 				pos = b - m->blocks;
 				memmove(b, b + 1, (m->nblocks - pos - 1) * sizeof(*b));
@@ -657,7 +769,7 @@ int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, s
 		memset(b, 0, sizeof(*b));
 		b->index = idx[i];
 		snprintf(b->name, sizeof(b->name), "memory%" PRIu64, idx[i]);
-		if (read_block(sr, m, b) == -ENOENT) {
+		if (read_block(sr, m, b, NULL) == -ENOENT) {
 			memmove(b, b + 1, (m->nblocks - pos) * sizeof(*b));
 			continue;
 		}

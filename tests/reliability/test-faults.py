@@ -44,6 +44,7 @@ def diff(a, b):
     return _diff(a, b, names=("fault-free", "retried"))
 
 MEM = "sys/devices/system/memory"
+NODE = "sys/devices/system/node"
 DAX = "sys/bus/dax"
 STRERR = {
     "EBUSY": "Device or resource busy",
@@ -157,19 +158,32 @@ def matrix():
                           ["readdir %s %s" % (MEM, err)], 1,
                           stderr=[MEM + ": cannot list memory blocks: " + STRERR[err]]))
     # a block's node link cannot be followed: its node is unknown, memhpd waits
-    # node_wait, then leaves the device alone (it never guesses a node)
-    cases.append(Case("coldplug", "node-link-EIO", ["open %s/memory46/node0 EIO" % MEM], 1,
+    # node_wait, then leaves the device alone (it never guesses a node).  A
+    # block's own links are only read when the node directories do not list
+    # it, hence the failing node listing in front.
+    no_node_dirs = "readdir %s/node* EIO" % NODE
+    cases.append(Case("coldplug", "node-link-EIO",
+                      [no_node_dirs, "open %s/memory46/node0 EIO" % MEM], 1,
                       stderr=["cannot follow the node link of memory46: " + STRERR["EIO"],
                               "memory46: still no node link"]))
     # openat2(RESOLVE_IN_ROOT) says EAGAIN when a rename anywhere raced a ".."
     # of the path (node links are ../../node/nodeN): retried, not an error
     cases.append(Case("coldplug", "open-node-link-EAGAIN",
-                      ["open %s/memory46/node0 EAGAIN 3" % MEM], 0))
-    cases.append(Case("coldplug", "open-state-EAGAIN", ["open %s EAGAIN 3" % blk(42)], 0))
+                      [no_node_dirs, "open %s/memory46/node0 EAGAIN 3" % MEM], 0,
+                      fired="memory46/node0"))
+    # a block directory is opened from the root (its attributes then from it)
+    cases.append(Case("coldplug", "open-blockdir-EAGAIN", ["open %s/memory42 EAGAIN 3" % MEM], 0,
+                      fired="memory42"))
     # the block's directory cannot be listed: neither its node nor its
     # firmware_node is known, so it is a device of its own that waits for its
     # node and is left alone; the DIMM's other blocks are onlined
-    cases.append(Case("coldplug", "readdir-block-EIO", ["readdir %s/memory46 EIO" % MEM], 64,
+    # a scan takes the nodes of blocks from the node directories and lists a
+    # block's own directory only when no node lists it: when a node directory
+    # cannot be listed, its blocks are asked themselves (and nothing is lost)
+    cases.append(Case("coldplug", "readdir-node-EIO", ["readdir %s/node* EIO" % NODE], 0))
+    # ... and when that listing fails too, the block is left alone, reported
+    cases.append(Case("coldplug", "readdir-block-EIO",
+                      ["readdir %s/node* EIO" % NODE, "readdir %s/memory46 EIO" % MEM], 64,
                       stderr=["cannot list memory46: " + STRERR["EIO"],
                               "memory46: still no node link"]))
 
