@@ -206,6 +206,14 @@ int machine_refresh_block(struct sysroot *sr, struct machine *m, struct mem_bloc
 int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, size_t n);
 /* Recompute device/node sums after blocks changed. */
 void machine_recount(struct machine *m);
+/*
+ * The same, incrementally, when only some blocks change (one device's, in a
+ * coldplug of thousands): take their share out of the sums first
+ * (sign -1), change them, put it back (sign 1), then recount the devices
+ * they belong to.  O(blocks changed) instead of O(all blocks).
+ */
+void machine_account_blocks(struct machine *m, const size_t *blocks, size_t n, int sign);
+void machine_recount_device(struct machine *m, size_t di);
 
 struct mem_block *machine_find_block(const struct machine *m, const char *name);
 struct mem_block *machine_block_by_index(const struct machine *m, uint64_t index);

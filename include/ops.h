@@ -29,8 +29,9 @@ enum zone_choice ops_policy_zone(const struct config *cfg, const struct machine 
 /*
  * blocks: indices into m->blocks, ascending.  zones: the zone per block
  * (a decision already taken, e.g. by the daemon), or NULL to use `zone` for
- * all, where ZC_UNSET = ask the policy per block.  Returns 0 (results in
- * tally) or -errno.
+ * all, where ZC_UNSET = ask the policy per block.  The node and device sums
+ * of m follow every block as it changes.  Returns 0 (results in tally) or
+ * -errno.
  */
 int ops_online(struct sysroot *sr, const struct config *cfg, struct machine *m,
 	       const size_t *blocks, size_t n, const enum zone_choice *zones, enum zone_choice zone,

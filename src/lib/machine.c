@@ -619,6 +619,77 @@ static void scan_iomem(struct sysroot *sr, struct machine *m)
 				  bad, first_bad);
 }
 
+/* Add (sign 1) or take away (sign -1) one block's share of the node and machine sums. */
+static void account_block(struct machine *m, const struct mem_block *b, int sign)
+{
+	struct numa_node *n = machine_node(m, b->node);
+	uint64_t on_dev = b->memmap == MEMMAP_ON_MEMORY ? b->memmap_bytes : 0;
+	uint64_t in_ram = b->memmap == MEMMAP_RAM ? b->memmap_bytes : 0;
+	/* unsigned arithmetic wraps: adding the two's complement subtracts */
+	uint64_t k = sign < 0 ? UINT64_MAX : 1;
+
+	m->memmap_on_device_bytes += k * on_dev;
+	m->memmap_in_ram_bytes += k * in_ram;
+	if (!n)
+		return;
+	n->memmap_on_device_bytes += k * on_dev;
+	n->memmap_in_ram_bytes += k * in_ram;
+	if (b->state == BLOCK_OFFLINE) {
+		n->offline_bytes += k * b->size;
+	} else if (b->state == BLOCK_STATE_UNKNOWN) {
+		/* unreadable state: neither online nor offline memory */
+	} else if (b->zone == ZONE_ID_MOVABLE) {
+		n->movable_bytes += k * b->size;
+		n->movable_usable_bytes += k * (b->size - on_dev);
+		n->movable_memmap_in_ram_bytes += k * in_ram;
+	} else {
+		/* kernel zones, or "none": boot blocks spanning DMA/DMA32 */
+		n->kernel_bytes += k * b->size;
+		n->kernel_usable_bytes += k * (b->size - on_dev);
+	}
+}
+
+/* A device's summary (online blocks, zone, memmap) from its blocks. */
+static void recount_device(const struct machine *m, struct mem_device *d)
+{
+	bool first_zone = true, first_mm = true;
+
+	d->online_blocks = 0;
+	d->zone = ZONE_ID_NONE;
+	d->zone_mixed = false;
+	d->memmap = MEMMAP_UNKNOWN;
+	d->memmap_evidence = EV_NONE;
+	d->memmap_on_device_bytes = d->memmap_in_ram_bytes = 0;
+	for (size_t j = 0; j < d->nblocks; j++) {
+		const struct mem_block *b = &m->blocks[d->blocks[j]];
+
+		if (b->state == BLOCK_ONLINE) {
+			d->online_blocks++;
+			if (first_zone)
+				d->zone = b->zone;
+			else if (d->zone != b->zone)
+				d->zone_mixed = true;
+			first_zone = false;
+		}
+		if (first_mm) {
+			d->memmap = b->memmap;
+			d->memmap_evidence = b->memmap_evidence;
+		} else {
+			if (d->memmap != b->memmap)
+				d->memmap = MEMMAP_MIXED;
+			if (b->memmap_evidence > d->memmap_evidence)
+				d->memmap_evidence = b->memmap_evidence;
+		}
+		first_mm = false;
+		if (b->memmap == MEMMAP_ON_MEMORY)
+			d->memmap_on_device_bytes += b->memmap_bytes;
+		else if (b->memmap == MEMMAP_RAM)
+			d->memmap_in_ram_bytes += b->memmap_bytes;
+	}
+	if (d->zone_mixed)
+		d->zone = ZONE_ID_NONE;
+}
+
 void machine_recount(struct machine *m)
 {
 	m->memmap_on_device_bytes = m->memmap_in_ram_bytes = 0;
@@ -630,73 +701,22 @@ void machine_recount(struct machine *m)
 		n->movable_memmap_in_ram_bytes = 0;
 		n->memmap_on_device_bytes = n->memmap_in_ram_bytes = 0;
 	}
+	for (size_t i = 0; i < m->nblocks; i++)
+		account_block(m, &m->blocks[i], 1);
+	for (size_t i = 0; i < m->ndevices; i++)
+		recount_device(m, &m->devices[i]);
+}
 
-	for (size_t i = 0; i < m->nblocks; i++) {
-		const struct mem_block *b = &m->blocks[i];
-		struct numa_node *n = machine_node(m, b->node);
-		uint64_t on_dev = b->memmap == MEMMAP_ON_MEMORY ? b->memmap_bytes : 0;
-		uint64_t in_ram = b->memmap == MEMMAP_RAM ? b->memmap_bytes : 0;
+void machine_account_blocks(struct machine *m, const size_t *blocks, size_t n, int sign)
+{
+	for (size_t i = 0; i < n; i++)
+		account_block(m, &m->blocks[blocks[i]], sign);
+}
 
-		m->memmap_on_device_bytes += on_dev;
-		m->memmap_in_ram_bytes += in_ram;
-		if (!n)
-			continue;
-		n->memmap_on_device_bytes += on_dev;
-		n->memmap_in_ram_bytes += in_ram;
-		if (b->state == BLOCK_OFFLINE) {
-			n->offline_bytes += b->size;
-		} else if (b->state == BLOCK_STATE_UNKNOWN) {
-			/* unreadable state: neither online nor offline memory */
-		} else if (b->zone == ZONE_ID_MOVABLE) {
-			n->movable_bytes += b->size;
-			n->movable_usable_bytes += b->size - on_dev;
-			n->movable_memmap_in_ram_bytes += in_ram;
-		} else {
-			/* kernel zones, or "none": boot blocks spanning DMA/DMA32 */
-			n->kernel_bytes += b->size;
-			n->kernel_usable_bytes += b->size - on_dev;
-		}
-	}
-
-	for (size_t i = 0; i < m->ndevices; i++) {
-		struct mem_device *d = &m->devices[i];
-		bool first_zone = true, first_mm = true;
-
-		d->online_blocks = 0;
-		d->zone = ZONE_ID_NONE;
-		d->zone_mixed = false;
-		d->memmap = MEMMAP_UNKNOWN;
-		d->memmap_evidence = EV_NONE;
-		d->memmap_on_device_bytes = d->memmap_in_ram_bytes = 0;
-		for (size_t j = 0; j < d->nblocks; j++) {
-			const struct mem_block *b = &m->blocks[d->blocks[j]];
-
-			if (b->state == BLOCK_ONLINE) {
-				d->online_blocks++;
-				if (first_zone)
-					d->zone = b->zone;
-				else if (d->zone != b->zone)
-					d->zone_mixed = true;
-				first_zone = false;
-			}
-			if (first_mm) {
-				d->memmap = b->memmap;
-				d->memmap_evidence = b->memmap_evidence;
-			} else {
-				if (d->memmap != b->memmap)
-					d->memmap = MEMMAP_MIXED;
-				if (b->memmap_evidence > d->memmap_evidence)
-					d->memmap_evidence = b->memmap_evidence;
-			}
-			first_mm = false;
-			if (b->memmap == MEMMAP_ON_MEMORY)
-				d->memmap_on_device_bytes += b->memmap_bytes;
-			else if (b->memmap == MEMMAP_RAM)
-				d->memmap_in_ram_bytes += b->memmap_bytes;
-		}
-		if (d->zone_mixed)
-			d->zone = ZONE_ID_NONE;
-	}
+void machine_recount_device(struct machine *m, size_t di)
+{
+	if (di < m->ndevices)
+		recount_device(m, &m->devices[di]);
 }
 
 static void reset_derived(struct machine *m)

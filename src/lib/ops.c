@@ -63,15 +63,21 @@ int ops_online(struct sysroot *sr, const struct config *cfg, struct machine *m,
 		else
 			z = zone != ZC_UNSET ? zone : ops_policy_zone(cfg, m, blocks[i]);
 
+		/*
+		 * The next block's policy zone depends on what is online now
+		 * (ratio guard): this block's share of the sums is taken out
+		 * and put back once it changed, not recounted from every block.
+		 */
+		machine_account_blocks(m, &blocks[i], 1, -1);
 		r = action_online_block(sr, b, z, &o, &res);
+		machine_account_blocks(m, &blocks[i], 1, 1);
+		if (b->device >= 0)
+			machine_recount_device(m, (size_t)b->device);
 		if (r < 0)
 			failed(&res, r, strerror(-r));
 		count(tally, &res);
 		if (report)
 			report(data, b, "online", &res);
-		/* the next block's policy zone depends on what is online now (ratio guard) */
-		if (!zones)
-			machine_recount(m);
 	}
 	return 0;
 }

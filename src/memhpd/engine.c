@@ -400,20 +400,19 @@ static int handle_device(struct daemon *d, size_t di)
 	if (!n)
 		return 0;
 
-	/* ops_online may move devices around when it recounts: keep the id */
 	strscpy_safe(id, dev->id, sizeof(id));
 	a.dev_id = id;
+	/*
+	 * ops_online keeps the node sums current block by block, so the next
+	 * device's movable_ratio guard sees what this one added; without that
+	 * one pass over several devices lets each of them use the whole ratio
+	 * (and a restart after a crash half way decides differently from an
+	 * uninterrupted pass).
+	 */
 	r = ops_online(d->sr, &d->cfg, d->m, blocks, n, zones, ZC_UNSET, d->cfg.offline_timeout_ms,
 		       on_online_result, &a, &tally);
 	if (r < 0)
 		return r;
-	/*
-	 * Node sums now include what this device added: the next device's
-	 * movable_ratio guard must see it, or one pass over several devices
-	 * lets each of them use the whole ratio (and a restart after a crash
-	 * half way decides differently from an uninterrupted pass).
-	 */
-	machine_recount(d->m);
 	a.rec = state_record(&d->st, id, d->m->devices[di].type);
 	if (a.rec) {
 		a.rec->applied_at = wall_seconds();

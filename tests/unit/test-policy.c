@@ -1437,6 +1437,79 @@ static void test_standby(void)
 	}
 }
 
+/*
+ * machine_account_blocks/machine_recount_device (what ops_online and the
+ * daemon's coldplug use per block) must leave every sum exactly as a full
+ * machine_recount would: online, offline and unreadable blocks, both
+ * memmap placements, two nodes, a block with no node.
+ */
+static void test_incremental_recount(void)
+{
+	static struct tm t, want;
+	static const enum block_state to[] = { BLOCK_ONLINE, BLOCK_STATE_UNKNOWN };
+	size_t sel[12], nsel = 0;
+
+	base(&t);
+	add_node(&t, 1, 0, 0, 0, 0, false);
+	add_dev(&t, "PNP0C80:00", DEV_ACPI_DIMM, 0, 8, BLOCK_OFFLINE, VZ_NM, MEMMAP_ON_MEMORY,
+		EV_KERNEL_ATTR);
+	add_dev(&t, "PNP0C80:01", DEV_ACPI_DIMM, 1, 8, BLOCK_ONLINE, VZ_M, MEMMAP_RAM, EV_ZONEINFO);
+	t.blocks[t.m.nblocks - 1].node = -1;
+	machine_recount(&t.m);
+
+	/* online five blocks of the first DIMM (kernel and movable), offline two of the second */
+	for (size_t i = 32; i < 37; i++)
+		sel[nsel++] = i;
+	sel[nsel++] = 41;
+	sel[nsel++] = 47;
+	machine_account_blocks(&t.m, sel, nsel, -1);
+	for (size_t k = 0; k < nsel; k++) {
+		struct mem_block *b = &t.blocks[sel[k]];
+
+		if (b->state == BLOCK_OFFLINE) {
+			b->state = k == 4 ? to[1] : to[0];
+			b->zone = k % 2 ? ZONE_ID_NORMAL : ZONE_ID_MOVABLE;
+		} else {
+			b->state = BLOCK_OFFLINE;
+			b->zone = ZONE_ID_NONE;
+		}
+	}
+	machine_account_blocks(&t.m, sel, nsel, 1);
+	machine_recount_device(&t.m, 1);
+	machine_recount_device(&t.m, 2);
+
+	want = t;
+	want.m.blocks = want.blocks;
+	want.m.devices = want.devices;
+	want.m.nodes = want.nodes;
+	for (size_t d = 0; d < want.m.ndevices; d++)
+		want.devices[d].blocks = want.devblocks[d];
+	machine_recount(&want.m);
+
+	CHECK_EQ_U64(t.m.memmap_on_device_bytes, want.m.memmap_on_device_bytes);
+	CHECK_EQ_U64(t.m.memmap_in_ram_bytes, want.m.memmap_in_ram_bytes);
+	CHECK(t.m.memmap_on_device_bytes == 8 * MM, "on-device %" PRIu64,
+	      t.m.memmap_on_device_bytes);
+	for (size_t i = 0; i < t.m.nnodes; i++)
+		CHECK(memcmp(&t.nodes[i], &want.nodes[i], sizeof(t.nodes[i])) == 0,
+		      "node %d: incremental sums differ from a full recount (movable %" PRIu64
+		      " vs %" PRIu64 ", kernel %" PRIu64 " vs %" PRIu64 ", offline %" PRIu64
+		      " vs %" PRIu64 ")",
+		      t.nodes[i].id, t.nodes[i].movable_bytes, want.nodes[i].movable_bytes,
+		      t.nodes[i].kernel_bytes, want.nodes[i].kernel_bytes, t.nodes[i].offline_bytes,
+		      want.nodes[i].offline_bytes);
+	CHECK(t.nodes[0].movable_bytes == 2 * BS && t.nodes[0].kernel_bytes == 4 * GiB + 2 * BS,
+	      "node 0: movable %" PRIu64 ", kernel %" PRIu64, t.nodes[0].movable_bytes,
+	      t.nodes[0].kernel_bytes);
+	for (size_t d = 0; d < t.m.ndevices; d++) {
+		CHECK_EQ_U64(t.devices[d].online_blocks, want.devices[d].online_blocks);
+		CHECK_EQ_INT(t.devices[d].zone_mixed, want.devices[d].zone_mixed);
+		CHECK_EQ_INT(t.devices[d].zone, want.devices[d].zone);
+		CHECK_EQ_INT(t.devices[d].memmap, want.devices[d].memmap);
+	}
+	CHECK_EQ_U64(t.devices[1].online_blocks, 4);
+}
+
 int main(void)
 {
 	size_t counts[2];
@@ -1448,5 +1521,6 @@ int main(void)
 	test_dax_rule();
 	test_corrupt();
 	test_standby();
+	test_incremental_recount();
 	return check_exit();
 }
