@@ -130,6 +130,7 @@ struct daemon {
 	struct config cfg; /* the active (last good) configuration */
 	struct machine *m; /* current snapshot */
 	struct state st;
+	uint64_t state_saved_ms; /* CLOCK_MONOTONIC ms of the last state file write */
 
 	sd_event *ev;
 	struct udev *udev;
