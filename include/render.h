@@ -8,6 +8,7 @@
 #define MEMHP_RENDER_H
 
 #include <json-c/json.h>
+#include <stdio.h>
 
 #include "machine.h"
 #include "policy.h"
@@ -28,5 +29,11 @@ enum render_what {
 };
 /* { "block_size":..., "blocks":[...], "devices":[...], "nodes":[...], "dax":[...], "errors":[...], "totals":{...} } */
 json_object *render_machine(const struct machine *m, unsigned what);
+/*
+ * The same printed to f with json-c flags (JSON_C_TO_STRING_PRETTY
+ * required), streaming the blocks instead of building them all first.
+ * Returns 0, -EINVAL (flags) or -EIO (write error).
+ */
+int render_machine_print(FILE *f, const struct machine *m, unsigned what, int flags);
 
 #endif

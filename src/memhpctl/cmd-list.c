@@ -133,10 +133,13 @@ int cmd_list(struct ctl *c)
 		return r;
 
 	if (c->json) {
-		json_object *o = render_machine(m, what ? what : RENDER_ALL);
-
-		ctl_print_json(o);
-		json_object_put(o);
+		r = render_machine_print(stdout, m, what ? what : RENDER_ALL, CTL_JSON_FLAGS);
+		if (r >= 0 && (putchar('\n') == EOF || fflush(stdout) == EOF))
+			r = -errno;
+		if (r < 0) {
+			ctl_err("cannot write the list: %s", strerror(-r));
+			return EXIT_FAILURE;
+		}
 		return EXIT_SUCCESS;
 	}
 	if (!what)

@@ -82,8 +82,7 @@ int ctl_config(const struct ctl *c, struct config *cfg)
 
 void ctl_print_json(json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(o, CTL_JSON_FLAGS));
 }
 
 static void usage(FILE *f)

@@ -44,6 +44,8 @@ int ctl_scan(const struct ctl *c, struct sysroot **sr, struct machine **m);
 int ctl_config_load(const struct ctl *c, struct config *cfg);
 /* Load the configuration (defaults when no file); prints errors; returns 0 or exit code. */
 int ctl_config(const struct ctl *c, struct config *cfg);
+#define CTL_JSON_FLAGS \
+	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 void ctl_print_json(json_object *o);
 
 int cmd_list(struct ctl *c);
