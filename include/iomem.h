@@ -30,6 +30,8 @@ struct iomem {
 	size_t nres;
 	/* every start/end printed as 0: the reader was not root (kptr hiding) */
 	bool addresses_hidden;
+	/* a proper tree in file order (what the kernel prints): fast lookups */
+	bool nested;
 };
 
 /*

@@ -75,6 +75,37 @@ static int parse_line(const char *line, struct iomem_res *r)
 	return 0;
 }
 
+/*
+ * Whether the resources form a proper tree in file order, as the kernel
+ * prints it: every child inside its parent, siblings in ascending order
+ * without overlap.  Then the starts never decrease in file order and
+ * every resource containing an address is an ancestor of the last
+ * resource starting at or below it, which iomem_find_containing() uses.
+ */
+static bool is_nested(const struct iomem *io)
+{
+	for (size_t i = 0; i < io->nres; i++) {
+		const struct iomem_res *r = &io->res[i];
+
+		if (i && r->start < io->res[i - 1].start)
+			return false;
+		if (r->parent >= 0 && (r->start < io->res[r->parent].start ||
+				       r->end > io->res[r->parent].end))
+			return false;
+		/* the previous sibling is the nearest earlier entry with the same parent */
+		for (size_t j = i; j-- > 0;) {
+			if (io->res[j].depth < r->depth)
+				break;
+			if (io->res[j].depth == r->depth) {
+				if (r->start <= io->res[j].end)
+					return false;
+				break;
+			}
+		}
+	}
+	return true;
+}
+
 int iomem_parse(const char *text, struct iomem *out, unsigned *bad_lines, unsigned *first_bad)
 {
 	struct iomem io = { 0 };
@@ -138,6 +169,7 @@ int iomem_parse(const char *text, struct iomem *out, unsigned *bad_lines, unsign
 			all_zero = false;
 	}
 	io.addresses_hidden = io.nres > 0 && all_zero;
+	io.nested = is_nested(&io);
 	*out = io;
 	io.res = NULL;
 out:
@@ -175,18 +207,44 @@ static bool name_matches(const char *res_name, const char *name)
 int iomem_find_containing(const struct iomem *io, uint64_t start, uint64_t end, const char *name)
 {
 	int best = -ENOENT;
+	size_t lo = 0, hi;
 
 	if (!io || start > end)
 		return -EINVAL;
-	for (size_t i = 0; i < io->nres; i++) {
+	if (!io->nested) {
+		/* not a tree the kernel would print: look at everything */
+		for (size_t i = 0; i < io->nres; i++) {
+			const struct iomem_res *r = &io->res[i];
+
+			if (r->start > start || r->end < end)
+				continue;
+			if (!name_matches(r->name, name))
+				continue;
+			if (best < 0 || r->depth > io->res[best].depth)
+				best = (int)i;
+		}
+		return best;
+	}
+	/*
+	 * The last resource starting at or below start, then up its
+	 * ancestors: the first that contains the range and has the name is
+	 * the deepest.  O(log n + depth) instead of O(n) per block, which
+	 * made grouping 65k blocks against thousands of DIMMs quadratic.
+	 */
+	hi = io->nres;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (io->res[mid].start <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (int i = (int)lo - 1; i >= 0; i = io->res[i].parent) {
 		const struct iomem_res *r = &io->res[i];
 
-		if (r->start > start || r->end < end)
-			continue;
-		if (!name_matches(r->name, name))
-			continue;
-		if (best < 0 || r->depth > io->res[best].depth)
-			best = (int)i;
+		if (r->start <= start && r->end >= end && name_matches(r->name, name))
+			return i;
 	}
-	return best;
+	return -ENOENT;
 }

@@ -289,9 +289,125 @@ static void test_live(void)
 	free(text);
 }
 
+/* What iomem_find_containing() must answer, by looking at every resource. */
+static int brute_find(const struct iomem *io, uint64_t start, uint64_t end, const char *name)
+{
+	int best = -ENOENT;
+	size_t len = name ? strlen(name) : 0;
+
+	for (size_t i = 0; i < io->nres; i++) {
+		const struct iomem_res *r = &io->res[i];
+		bool match = !name || (len && name[len - 1] == '*'
+					       ? strncmp(r->name, name, len - 1) == 0
+					       : streq(r->name, name));
+
+		if (r->start <= start && r->end >= end && match &&
+		    (best < 0 || r->depth > io->res[best].depth))
+			best = (int)i;
+	}
+	return best;
+}
+
+/*
+ * The lookup walks ancestors of a binary-search hit on trees the kernel
+ * would print and looks at everything otherwise: both must give what a
+ * look at every resource gives, on generated trees of DIMMs with kmem,
+ * virtio-mem and dax children, for ranges inside, across and between them.
+ */
+static void test_find_fast(void)
+{
+	static const char *const names[] = { "System RAM", "System RAM (kmem)", "dax0.0",
+					     "System RAM (virtio_mem)", NULL, "System RAM*",
+					     "Reserved" };
+	static const char *const kids[] = { "System RAM", "dax0.0", "System RAM (kmem)",
+					    "Reserved" };
+	unsigned seed = 12345, mismatches = 0, queries = 0;
+	char *text = NULL;
+	size_t len = 0;
+	struct iomem io;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	CHECK(f != NULL, "open_memstream");
+	if (!f)
+		return;
+	for (uint64_t t = 0; t < 300; t++) {
+		uint64_t base = t << 33; /* 8 GiB apart, 4 GiB each */
+
+		fprintf(f, "%" PRIx64 "-%" PRIx64 " : %s\n", base, base + (uint64_t)(4ull << 30) - 1,
+			t % 3 ? "PNP0C80:00" : "virtio0");
+		for (uint64_t c = 0; c < (t % 4); c++) {
+			uint64_t cs = base + (c << 30);
+
+			fprintf(f, "  %" PRIx64 "-%" PRIx64 " : %s\n", cs, cs + (uint64_t)(1ull << 30) - 1,
+				kids[(t + c) % 4]);
+			if ((t + c) % 2)
+				fprintf(f, "    %" PRIx64 "-%" PRIx64 " : System RAM (kmem)\n", cs,
+					cs + (uint64_t)(512ull << 20) - 1);
+		}
+	}
+	fclose(f);
+	CHECK_EQ_INT(iomem_parse(text, &io, NULL, NULL), 0);
+	CHECK(io.nested, "a generated kernel-style tree is nested");
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned q = 0; q < 20000; q++) {
+			uint64_t start, size;
+			const char *name;
+			int got, want;
+
+			seed = seed * 1103515245u + 12345u;
+			start = ((uint64_t)(seed >> 4) % (301ull << 5)) << 28; /* 256 MiB steps */
+			seed = seed * 1103515245u + 12345u;
+			size = (((seed >> 8) % 6) + 1) << 27; /* 128 MiB .. 768 MiB */
+			name = names[(seed >> 16) % ARRAY_SIZE(names)];
+			got = iomem_find_containing(&io, start, start + size - 1, name);
+			want = brute_find(&io, start, start + size - 1, name);
+			queries++;
+			if (got != want && mismatches++ < 5)
+				CHECK(got == want, "[%#" PRIx64 ", +%#" PRIx64 "] %s: got %d, want %d",
+				      start, size, name ? name : "(any)", got, want);
+		}
+		/* the same queries on a tree out of order: the fallback must agree too */
+		if (pass == 0 && io.nres > 4) {
+			struct iomem_res tmp = io.res[1];
+
+			io.res[1] = io.res[io.nres - 2];
+			io.res[io.nres - 2] = tmp;
+			io.res[1].parent = io.res[io.nres - 2].parent = -1;
+			io.res[1].depth = io.res[io.nres - 2].depth = 0;
+			io.nested = false;
+			seed = 12345;
+		}
+	}
+	CHECK(mismatches == 0, "%u of %u lookups differ from a look at every resource",
+	      mismatches, queries);
+	iomem_free(&io);
+	free(text);
+
+	/* a file whose siblings overlap or go backwards is not taken for a tree */
+	CHECK_EQ_INT(iomem_parse("200000000-2ffffffff : A\n100000000-1ffffffff : B\n", &io,
+				 NULL, NULL), 0);
+	CHECK(!io.nested, "descending starts");
+	CHECK_EQ_INT(iomem_find_containing(&io, 0x100000000, 0x10fffffff, NULL), 1);
+	iomem_free(&io);
+	CHECK_EQ_INT(iomem_parse("100000000-2ffffffff : A\n200000000-3ffffffff : B\n", &io,
+				 NULL, NULL), 0);
+	CHECK(!io.nested, "overlapping siblings");
+	CHECK_EQ_INT(iomem_find_containing(&io, 0x280000000, 0x28fffffff, NULL), 0);
+	iomem_free(&io);
+	CHECK_EQ_INT(iomem_parse("100000000-1ffffffff : A\n  180000000-27fffffff : B\n", &io,
+				 NULL, NULL), 0);
+	CHECK(!io.nested, "child outside its parent");
+	iomem_free(&io);
+	CHECK_EQ_INT(iomem_parse(iomem_text, &io, NULL, NULL), 0);
+	CHECK(io.nested, "the sample /proc/iomem is nested");
+	iomem_free(&io);
+}
+
 int main(void)
 {
 	test_parse();
+	test_find_fast();
 	test_find();
 	test_hidden();
 	test_malformed();
