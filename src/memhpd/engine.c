@@ -546,15 +546,22 @@ static bool dax_is_dirty(const struct daemon *d, const char *name)
 	return false;
 }
 
+static int cmp_index(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* dirty: sorted (engine_process), so a burst of events is not O(blocks x events) */
 static bool device_is_dirty(const struct daemon *d, const struct mem_device *dev,
 			    const uint64_t *dirty, size_t ndirty)
 {
-	for (size_t j = 0; j < dev->nblocks; j++) {
+	for (size_t j = 0; j < dev->nblocks && ndirty; j++) {
 		uint64_t idx = d->m->blocks[dev->blocks[j]].index;
 
-		for (size_t k = 0; k < ndirty; k++)
-			if (dirty[k] == idx)
-				return true;
+		if (bsearch(&idx, dirty, ndirty, sizeof(*dirty), cmp_index))
+			return true;
 	}
 	return dev->dax >= 0 && dax_is_dirty(d, d->m->dax[dev->dax].name);
 }
@@ -570,6 +577,8 @@ int engine_process(struct daemon *d)
 	/* take the pending work; events arriving while we work start a new batch */
 	dirty = TAKE_PTR(d->dirty_blocks);
 	d->ndirty = d->dirty_cap = 0;
+	if (dirty)
+		qsort(dirty, ndirty, sizeof(*dirty), cmp_index);
 	d->rescan = d->process_all = false;
 	engine_update_status(d, "processing");
 
