@@ -215,6 +215,17 @@ void machine_recount(struct machine *m);
 void machine_account_blocks(struct machine *m, const size_t *blocks, size_t n, int sign);
 void machine_recount_device(struct machine *m, size_t di);
 
+/*
+ * Whether the hot-added blocks idx[] all belong to ACPI DIMMs whose add is
+ * over and whose every block is either in idx[] or already in m: each block
+ * has its node link and its firmware_node, and the "System RAM" range of
+ * /proc/iomem holding it has no block memhpd has not heard of.  The daemon
+ * then decides at once instead of waiting out its settle time.  Returns 1,
+ * 0, or -errno.
+ */
+int machine_dimms_complete(struct sysroot *sr, const struct machine *m, const uint64_t *idx,
+			   size_t n);
+
 struct mem_block *machine_find_block(const struct machine *m, const char *name);
 struct mem_block *machine_block_by_index(const struct machine *m, uint64_t index);
 struct mem_device *machine_find_device(const struct machine *m, const char *id);

@@ -1010,3 +1010,93 @@ struct numa_node *machine_node(const struct machine *m, int id)
 			return &m->nodes[i];
 	return NULL;
 }
+
+/*
+ * A hot-added block is set up once it has its node link and, for an ACPI
+ * DIMM, its firmware_node: acpi_memory_enable_device() binds the blocks of
+ * a range to the ACPI device only after __add_memory() created all of them.
+ */
+static int block_bound_to_dimm(struct sysroot *sr, bool numa, uint64_t index)
+{
+	_cleanup_sysroot_dir_ struct sysroot_dir dir = { .fd = -1 };
+	_cleanup_closedir_ DIR *d = NULL;
+	char path[64], fw[64];
+	struct dirent *de;
+	int r, node;
+
+	snprintf(path, sizeof(path), SYSFS_MEMORY "/memory%" PRIu64, index);
+	r = sysroot_dir_open(sr, path, &dir);
+	if (r < 0)
+		return r == -ENOENT || r == -ENOTDIR ? 0 : r;
+	r = sysroot_dir_link_basename(&dir, "firmware_node", fw, sizeof(fw));
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	if (!startswith(fw, "PNP0C80"))
+		return 0;
+	if (!numa)
+		return 1;
+	r = sysroot_dir_list(&dir, &d);
+	if (r < 0)
+		return r;
+	while ((de = readdir(d)))
+		if (parse_node_name(de->d_name, &node) == 0)
+			return 1;
+	return 0;
+}
+
+int machine_dimms_complete(struct sysroot *sr, const struct machine *m, const uint64_t *idx,
+			   size_t n)
+{
+	_cleanup_free_ uint64_t *sorted = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct iomem io = { 0 };
+	int r = 1, last = -1;
+
+	if (!n || !m->block_size)
+		return 0;
+	/* newest first: while a device is being added its last block is not bound yet */
+	for (size_t i = n; i-- > 0;) {
+		r = block_bound_to_dimm(sr, m->is_numa, idx[i]);
+		if (r <= 0)
+			return r;
+	}
+	/*
+	 * Every block is bound, so the add of its range is over; but udev may
+	 * not have passed on all of the range's events yet.  The range is the
+	 * "System RAM" resource __add_memory() registered: each of its blocks
+	 * must be in this batch or already known.
+	 */
+	r = sysroot_read_file(sr, PROC_IOMEM, &text, NULL);
+	if (r < 0)
+		return r;
+	r = iomem_parse(text, &io, NULL, NULL);
+	if (r < 0)
+		return r;
+	sorted = malloc(n * sizeof(*sorted));
+	if (!sorted) {
+		iomem_free(&io);
+		return -ENOMEM;
+	}
+	memcpy(sorted, idx, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	r = io.addresses_hidden ? 0 : 1;
+	for (size_t i = 0; i < n && r == 1; i++) {
+		uint64_t start = sorted[i] * m->block_size;
+		int k = iomem_find_containing(&io, start, start + m->block_size - 1, "System RAM");
+
+		if (k < 0) {
+			r = 0;
+			break;
+		}
+		if (k == last)
+			continue; /* this range was checked for the block before */
+		last = k;
+		for (uint64_t b = io.res[k].start / m->block_size;
+		     r == 1 && b <= io.res[k].end / m->block_size; b++)
+			if (!machine_block_by_index(m, b) &&
+			    !bsearch(&b, sorted, n, sizeof(*sorted), cmp_u64))
+				r = 0;
+	}
+	iomem_free(&io);
+	return r;
+}

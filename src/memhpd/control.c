@@ -108,6 +108,7 @@ static json_object *counters_to_json(const struct counters *k)
 #define C(f) json_object_object_add(o, #f, json_object_new_uint64(k->f))
 	C(events);
 	C(batches);
+	C(batches_early);
 	C(rescans);
 	C(enobufs);
 	C(decisions_online);

@@ -632,6 +632,13 @@ int engine_process(struct daemon *d)
 	return 0;
 }
 
+bool engine_batch_ready(struct daemon *d)
+{
+	if (!d->m || d->rescan || d->process_all || d->dirty_dax.n || !d->ndirty)
+		return false;
+	return machine_dimms_complete(d->sr, d->m, d->dirty_blocks, d->ndirty) == 1;
+}
+
 int engine_coldplug(struct daemon *d, bool rescan)
 {
 	int r;

@@ -20,11 +20,56 @@
 #define MONITOR_RCVBUF (128u << 20)
 #define BATCH_MAX_FACTOR 10
 
+static int on_batch(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void set_batch_timer(struct daemon *d, uint64_t when)
+{
+	int r;
+
+	if (d->batch_src) {
+		sd_event_source_set_time(d->batch_src, when);
+		sd_event_source_set_enabled(d->batch_src, SD_EVENT_ONESHOT);
+		return;
+	}
+	r = sd_event_add_time(d->ev, &d->batch_src, CLOCK_MONOTONIC, when, 0, on_batch, d);
+	if (r < 0) {
+		/* no timer: process right away rather than lose the work */
+		log_err("cannot arm the batch timer: %s", strerror(-r));
+		d->batch_started = 0;
+		engine_process(d);
+	}
+}
+
+/*
+ * The settle time waits out the events of one device.  A DIMM whose add is
+ * visibly over (every block bound to its ACPI device, its whole range
+ * heard of: machine_dimms_complete) does not need it: BATCH_PROBE_MS after
+ * the last event the batch is looked at, and again every BATCH_PROBE_MS
+ * until it is complete or the settle time is up.  Without this memhpd
+ * onlined a DIMM the full settle time later than the kernel's own
+ * auto-online would have.
+ */
+#define BATCH_PROBE_MS 20
+
 static int on_batch(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
+	uint64_t now;
 	int r;
 
+	sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+	if (now < d->batch_deadline && !engine_batch_ready(d)) {
+		uint64_t next = now + BATCH_PROBE_MS * 1000;
+
+		set_batch_timer(d, next < d->batch_deadline ? next : d->batch_deadline);
+		return 0;
+	}
+	if (now < d->batch_deadline) {
+		d->st.cnt.batches_early++;
+		log_debug("batch complete %" PRIu64 " ms after its first event: not waiting out "
+			  "the settle time",
+			  (now - d->batch_started) / 1000);
+	}
 	d->batch_started = 0;
 	d->st.cnt.batches++;
 	r = engine_process(d);
@@ -35,8 +80,7 @@ static int on_batch(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void arm_batch(struct daemon *d)
 {
-	uint64_t now, deadline, limit;
-	int r;
+	uint64_t now, deadline, limit, probe;
 
 	sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
 	if (!d->batch_started)
@@ -45,18 +89,9 @@ static void arm_batch(struct daemon *d)
 	limit = d->batch_started + (uint64_t)d->cfg.batch_ms * 1000 * BATCH_MAX_FACTOR;
 	if (deadline > limit)
 		deadline = limit;
-
-	if (d->batch_src) {
-		sd_event_source_set_time(d->batch_src, deadline);
-		sd_event_source_set_enabled(d->batch_src, SD_EVENT_ONESHOT);
-		return;
-	}
-	r = sd_event_add_time(d->ev, &d->batch_src, CLOCK_MONOTONIC, deadline, 0, on_batch, d);
-	if (r < 0) {
-		/* no timer: process right away rather than lose the work */
-		log_err("cannot arm the batch timer: %s", strerror(-r));
-		engine_process(d);
-	}
+	d->batch_deadline = deadline;
+	probe = now + BATCH_PROBE_MS * 1000;
+	set_batch_timer(d, probe < deadline ? probe : deadline);
 }
 
 void events_mark_block(struct daemon *d, uint64_t index)

@@ -71,7 +71,7 @@ struct dev_record {
 };
 
 struct counters {
-	uint64_t events, batches, rescans, enobufs;
+	uint64_t events, batches, batches_early, rescans, enobufs;
 	uint64_t decisions_online, decisions_leave;
 	uint64_t blocks_onlined, blocks_offlined, conflicts;
 	uint64_t failures_ebusy, failures_einval, failures_other, failures_node_timeout;
@@ -139,6 +139,7 @@ struct daemon {
 	sd_event_source *batch_src;  /* settle timer for batched events */
 	sd_event_source *retry_src;  /* node-link waits and EBUSY backoff */
 	uint64_t batch_started;      /* CLOCK_MONOTONIC us of the first pending event */
+	uint64_t batch_deadline;     /* CLOCK_MONOTONIC us when the settle time is up */
 
 	/* pending work collected from events */
 	uint64_t *dirty_blocks;      /* block indices added/changed */
@@ -181,6 +182,12 @@ struct daemon {
 int engine_coldplug(struct daemon *d, bool rescan);
 /* Process pending events: update the model for dirty blocks, decide, apply. */
 int engine_process(struct daemon *d);
+/*
+ * Whether the pending batch can be processed before its settle time is up:
+ * only memory blocks changed, and they all belong to ACPI DIMMs whose add is
+ * over (machine_dimms_complete).  Reads sysfs; errors count as "not yet".
+ */
+bool engine_batch_ready(struct daemon *d);
 /* kernel_auto_online handling at start */
 void engine_check_auto_online(struct daemon *d);
 /* Companion kernel: set the runtime memmap_on_memory for the next ACPI add (start, reload). */

@@ -216,6 +216,9 @@ static void counter_metrics(FILE *f, const struct counters *c)
 	labelled(f, "memhpd_failures_total", "reason", "other", c->failures_other);
 	simple(f, "memhpd_events_total", "counter", "Memory and dax uevents received.", c->events);
 	simple(f, "memhpd_batches_total", "counter", "Batches of events processed.", c->batches);
+	simple(f, "memhpd_batches_early_total", "counter",
+	       "Batches processed before the settle time was up: every DIMM in them fully added.",
+	       c->batches_early);
 	simple(f, "memhpd_rescans_total", "counter", "Full rescans of the memory sysfs tree.",
 	       c->rescans);
 	simple(f, "memhpd_enobufs_total", "counter",

@@ -32,6 +32,7 @@ static const struct {
 #define C(f) { #f, offsetof(struct counters, f) }
 	C(events),
 	C(batches),
+	C(batches_early),
 	C(rescans),
 	C(enobufs),
 	C(decisions_online),

@@ -1237,6 +1237,51 @@ def sc_flood(h):
          c0.get("rescans"), c.get("rescans"), c0.get("events"), c.get("events")))
 
 
+def sc_settle(h):
+    """A DIMM whose add is over is decided at once, not after the settle time;
+    memory that no DIMM claims yet, or a DIMM not fully heard of, waits it out."""
+    settle = 5.0
+    h.write_config(text=h.config_text().replace("batch = 200ms", "batch = %gs" % settle))
+    d = coldplug_base(h)
+    c0 = counters(h.status())
+
+    # every block bound to PNP0C80:01 and its whole System RAM range announced
+    since = time.monotonic()
+    h.kernel.add_dimm("PNP0C80:01", 64, 8)
+    h.wait_online(range(64, 72), "Movable", timeout=settle - 1.5, daemon=d)
+    took = time.monotonic() - since
+    say("complete DIMM online %.0f ms after its add (settle time %g s)" % (took * 1000, settle))
+    eq(h.count_log(r"PNP0C80:01: decided ", since), 1, "decisions for PNP0C80:01")
+    h.quiesce(d)
+    c = counters(h.status())
+    check(c.get("batches_early", 0) > c0.get("batches_early", 0),
+          "no batch counted as processed early: %s -> %s" %
+          (c0.get("batches_early"), c.get("batches_early")))
+
+    # a DIMM whose last block udev has not passed on yet: the rest waits for it
+    since = time.monotonic()
+    h.kernel.add_dimm("PNP0C80:02", 80, 8, emit=False)
+    for idx in range(80, 87):
+        h.kernel.emit(bpath(idx), "add")
+    time.sleep(1.5)
+    eq([h.block(i)[0] for i in range(80, 87)], ["offline"] * 7,
+       "blocks of a DIMM with one add uevent still to come")
+    t_last = time.monotonic()
+    h.kernel.emit(bpath(87), "add")
+    h.wait_online(range(80, 88), "Movable", timeout=settle - 1.5, daemon=d)
+    say("DIMM online %.0f ms after its last add uevent" % ((time.monotonic() - t_last) * 1000))
+    h.quiesce(d)
+
+    # a block no ACPI device claims (no firmware_node): the settle time, in full
+    since = time.monotonic()
+    h.kernel.add_block(96, node=0)
+    h.kernel.emit(bpath(96), "add")
+    t, _ = h.wait_log(r"memory96: decided ", since, settle + 3, d)
+    check(t - since >= settle - 0.5, "memory96 decided %.2f s after its add, before the "
+          "settle time (%g s) was up" % (t - since, settle))
+    check(d.alive(), "memhpd died")
+
+
 SCENARIOS = {
     "storm": ("x86-dimm-128m", sc_storm),
     "dax-memmap": ("dax-devdax", sc_dax_memmap),
@@ -1245,6 +1290,7 @@ SCENARIOS = {
     "sighup": ("x86-dimm-128m", sc_sighup),
     "restart": ("x86-dimm-128m", sc_restart),
     "flood": ("x86-dimm-128m", sc_flood),
+    "settle": ("x86-dimm-128m", sc_settle),
 }
 
 

@@ -805,6 +805,10 @@ static const char expected_metrics[] =
 	"# HELP memhpd_batches_total Batches of events processed.\n"
 	"# TYPE memhpd_batches_total counter\n"
 	"memhpd_batches_total 2\n"
+	"# HELP memhpd_batches_early_total Batches processed before the settle time was up: every "
+	"DIMM in them fully added.\n"
+	"# TYPE memhpd_batches_early_total counter\n"
+	"memhpd_batches_early_total 17\n"
 	"# HELP memhpd_rescans_total Full rescans of the memory sysfs tree.\n"
 	"# TYPE memhpd_rescans_total counter\n"
 	"memhpd_rescans_total 3\n"
@@ -862,6 +866,7 @@ static void metrics_machine(struct tmach *t, struct state *st)
 		.dax_reconfigured = 14,
 		.reloads = 15,
 		.reload_failures = 16,
+		.batches_early = 17,
 	};
 }
 
