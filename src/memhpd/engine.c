@@ -117,8 +117,9 @@ static void arm_wait_timer(struct daemon *d)
 		sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);
 		return;
 	}
+	/* accuracy 1 ms, not sd-event's default 250 ms: the poll interval is shorter */
 	sd_event_add_time_relative(d->ev, &d->retry_src, CLOCK_MONOTONIC, NODE_WAIT_POLL_MS * 1000,
-				   0, on_wait_timer, d);
+				   1000, on_wait_timer, d);
 }
 
 /*

@@ -19,6 +19,7 @@
 /* As systemd-udevd's own monitor: big enough for a 1 TiB add storm. */
 #define MONITOR_RCVBUF (128u << 20)
 #define BATCH_MAX_FACTOR 10
+#define BATCH_ACCURACY_US 1000
 
 static int on_batch(sd_event_source *s, uint64_t usec, void *userdata);
 
@@ -31,7 +32,13 @@ static void set_batch_timer(struct daemon *d, uint64_t when)
 		sd_event_source_set_enabled(d->batch_src, SD_EVENT_ONESHOT);
 		return;
 	}
-	r = sd_event_add_time(d->ev, &d->batch_src, CLOCK_MONOTONIC, when, 0, on_batch, d);
+	/*
+	 * Accuracy 1 ms: with 0, sd-event uses its default of 250 ms and may
+	 * fire the timer that much late to coalesce wake-ups, which is longer
+	 * than the settle time itself.
+	 */
+	r = sd_event_add_time(d->ev, &d->batch_src, CLOCK_MONOTONIC, when, BATCH_ACCURACY_US,
+			      on_batch, d);
 	if (r < 0) {
 		/* no timer: process right away rather than lose the work */
 		log_err("cannot arm the batch timer: %s", strerror(-r));
