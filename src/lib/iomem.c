@@ -89,8 +89,8 @@ static bool is_nested(const struct iomem *io)
 
 		if (i && r->start < io->res[i - 1].start)
 			return false;
-		if (r->parent >= 0 && (r->start < io->res[r->parent].start ||
-				       r->end > io->res[r->parent].end))
+		if (r->parent >= 0 &&
+		    (r->start < io->res[r->parent].start || r->end > io->res[r->parent].end))
 			return false;
 		/* the previous sibling is the nearest earlier entry with the same parent */
 		for (size_t j = i; j-- > 0;) {

@@ -262,8 +262,9 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 	r = sysroot_dir_open(sr, path, &dir);
 	if (r == -ENOENT || r == -ENOTDIR) {
 		/* removed since it was listed: say so, the caller drops the block */
-		machine_add_error(m, path, -ENOENT, "cannot read %s: %s (removed while it was read?)",
-				  b->name, strerror(ENOENT));
+		machine_add_error(m, path, -ENOENT,
+				  "cannot read %s: %s (removed while it was read?)", b->name,
+				  strerror(ENOENT));
 		return -ENOENT;
 	}
 	if (r < 0) {
@@ -493,8 +494,8 @@ static int read_blocks(struct sysroot *sr, struct machine *m, size_t from, size_
 
 		m->has_kernel_memmap_attr |= s->has_kernel_memmap_attr;
 		if (s->nerrors && !r) {
-			struct scan_error *e = realloc(m->errors,
-						       (m->nerrors + s->nerrors) * sizeof(*e));
+			struct scan_error *e =
+				realloc(m->errors, (m->nerrors + s->nerrors) * sizeof(*e));
 
 			if (e) {
 				memcpy(e + m->nerrors, s->errors, s->nerrors * sizeof(*e));
@@ -565,8 +566,8 @@ static int scan_blocks(struct sysroot *sr, struct machine *m)
 	}
 	if (first < n) {
 		hint.removable = m->blocks[first].removable;
-		hint.memmap_attr = m->blocks[first].kernel_memmap_pages >= 0 ||
-				   m->blocks[first].error;
+		hint.memmap_attr =
+			m->blocks[first].kernel_memmap_pages >= 0 || m->blocks[first].error;
 		r = read_blocks(sr, m, first + 1, n, node_of, &hint, gone);
 		if (r < 0)
 			return r;

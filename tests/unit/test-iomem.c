@@ -297,9 +297,9 @@ static int brute_find(const struct iomem *io, uint64_t start, uint64_t end, cons
 
 	for (size_t i = 0; i < io->nres; i++) {
 		const struct iomem_res *r = &io->res[i];
-		bool match = !name || (len && name[len - 1] == '*'
-					       ? strncmp(r->name, name, len - 1) == 0
-					       : streq(r->name, name));
+		bool match =
+			!name || (len && name[len - 1] == '*' ? strncmp(r->name, name, len - 1) == 0
+							      : streq(r->name, name));
 
 		if (r->start <= start && r->end >= end && match &&
 		    (best < 0 || r->depth > io->res[best].depth))
@@ -316,8 +316,9 @@ static int brute_find(const struct iomem *io, uint64_t start, uint64_t end, cons
  */
 static void test_find_fast(void)
 {
-	static const char *const names[] = { "System RAM", "System RAM (kmem)", "dax0.0",
-					     "System RAM (virtio_mem)", NULL, "System RAM*",
+	static const char *const names[] = { "System RAM", "System RAM (kmem)",
+					     "dax0.0",	   "System RAM (virtio_mem)",
+					     NULL,	   "System RAM*",
 					     "Reserved" };
 	static const char *const kids[] = { "System RAM", "dax0.0", "System RAM (kmem)",
 					    "Reserved" };
@@ -334,13 +335,13 @@ static void test_find_fast(void)
 	for (uint64_t t = 0; t < 300; t++) {
 		uint64_t base = t << 33; /* 8 GiB apart, 4 GiB each */
 
-		fprintf(f, "%" PRIx64 "-%" PRIx64 " : %s\n", base, base + (uint64_t)(4ull << 30) - 1,
-			t % 3 ? "PNP0C80:00" : "virtio0");
+		fprintf(f, "%" PRIx64 "-%" PRIx64 " : %s\n", base,
+			base + (uint64_t)(4ull << 30) - 1, t % 3 ? "PNP0C80:00" : "virtio0");
 		for (uint64_t c = 0; c < (t % 4); c++) {
 			uint64_t cs = base + (c << 30);
 
-			fprintf(f, "  %" PRIx64 "-%" PRIx64 " : %s\n", cs, cs + (uint64_t)(1ull << 30) - 1,
-				kids[(t + c) % 4]);
+			fprintf(f, "  %" PRIx64 "-%" PRIx64 " : %s\n", cs,
+				cs + (uint64_t)(1ull << 30) - 1, kids[(t + c) % 4]);
 			if ((t + c) % 2)
 				fprintf(f, "    %" PRIx64 "-%" PRIx64 " : System RAM (kmem)\n", cs,
 					cs + (uint64_t)(512ull << 20) - 1);
@@ -364,8 +365,9 @@ static void test_find_fast(void)
 			want = brute_find(&io, start, start + size - 1, name);
 			queries++;
 			if (got != want && mismatches++ < 5)
-				CHECK(got == want, "[%#" PRIx64 ", +%#" PRIx64 "] %s: got %d, want %d",
-				      start, size, name ? name : "(any)", got, want);
+				CHECK(got == want,
+				      "[%#" PRIx64 ", +%#" PRIx64 "] %s: got %d, want %d", start,
+				      size, name ? name : "(any)", got, want);
 		}
 		/* the same queries on a tree out of order: the fallback must agree too */
 		if (pass == 0 && io.nres > 4) {
@@ -379,24 +381,27 @@ static void test_find_fast(void)
 			seed = 12345;
 		}
 	}
-	CHECK(mismatches == 0, "%u of %u lookups differ from a look at every resource",
-	      mismatches, queries);
+	CHECK(mismatches == 0, "%u of %u lookups differ from a look at every resource", mismatches,
+	      queries);
 	iomem_free(&io);
 	free(text);
 
 	/* a file whose siblings overlap or go backwards is not taken for a tree */
-	CHECK_EQ_INT(iomem_parse("200000000-2ffffffff : A\n100000000-1ffffffff : B\n", &io,
-				 NULL, NULL), 0);
+	CHECK_EQ_INT(
+		iomem_parse("200000000-2ffffffff : A\n100000000-1ffffffff : B\n", &io, NULL, NULL),
+		0);
 	CHECK(!io.nested, "descending starts");
 	CHECK_EQ_INT(iomem_find_containing(&io, 0x100000000, 0x10fffffff, NULL), 1);
 	iomem_free(&io);
-	CHECK_EQ_INT(iomem_parse("100000000-2ffffffff : A\n200000000-3ffffffff : B\n", &io,
-				 NULL, NULL), 0);
+	CHECK_EQ_INT(
+		iomem_parse("100000000-2ffffffff : A\n200000000-3ffffffff : B\n", &io, NULL, NULL),
+		0);
 	CHECK(!io.nested, "overlapping siblings");
 	CHECK_EQ_INT(iomem_find_containing(&io, 0x280000000, 0x28fffffff, NULL), 0);
 	iomem_free(&io);
-	CHECK_EQ_INT(iomem_parse("100000000-1ffffffff : A\n  180000000-27fffffff : B\n", &io,
-				 NULL, NULL), 0);
+	CHECK_EQ_INT(iomem_parse("100000000-1ffffffff : A\n  180000000-27fffffff : B\n", &io, NULL,
+				 NULL),
+		     0);
 	CHECK(!io.nested, "child outside its parent");
 	iomem_free(&io);
 	CHECK_EQ_INT(iomem_parse(iomem_text, &io, NULL, NULL), 0);

@@ -59,7 +59,8 @@ static void build(struct machine *m)
 	devices[0].dax = -1;
 	memset(nodes, 0, sizeof(nodes));
 	nodes[1].id = 1;
-	snprintf(errors[0].path, sizeof(errors[0].path), "sys/devices/system/memory/memory33/state");
+	snprintf(errors[0].path, sizeof(errors[0].path),
+		 "sys/devices/system/memory/memory33/state");
 	errors[0].err = -EIO;
 	snprintf(errors[0].msg, sizeof(errors[0].msg), "cannot read \"state\"\tof memory33\\");
 	errors[1] = errors[0];
