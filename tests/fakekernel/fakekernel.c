@@ -86,7 +86,9 @@
  * with the value escaped: "\n" for newline, "\\" for backslash, "\xNN" for
  * space and other non-graphic bytes.
  *
- * Limits (test infrastructure, single-threaded callers): fds from dup(),
+ * Limits (test infrastructure, single-threaded callers; the threads of a
+ * scan of 4096 blocks or more only read, and only tracked fds carry state):
+ * fds from dup(),
  * fcntl(F_DUPFD), stdio and pwrite/writev are not tracked; fds >= FK_MAX_FDS
  * inside the root are refused with EMFILE rather than silently written.
  */

@@ -62,7 +62,10 @@
  * done or not done when a process dies, never half done.
  *
  * Limits (test infrastructure, single-threaded callers): fds up to
- * FI_MAX_FDS; dup()ed fds and stdio are not tracked.
+ * FI_MAX_FDS; dup()ed fds and stdio are not tracked.  memhpd and memhpctl
+ * read the blocks of a machine with 4096 blocks or more on several threads
+ * (src/lib/machine.c): rule counts and crash points are only deterministic
+ * on smaller fixtures, which is what the fault and crash tests use.
  */
 #undef _FILE_OFFSET_BITS
 #ifndef _GNU_SOURCE
