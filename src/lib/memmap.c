@@ -138,45 +138,70 @@ static void infer_block(const struct machine *m, struct mem_block *b)
  * zoneinfo, per node.  Only an exact match of "all on-memory" or "none" is
  * conclusive; anything in between leaves the inference alone.
  */
+/* Index of the block's node in m->nodes, or -1. */
+static int node_pos(const struct machine *m, const struct mem_block *b)
+{
+	const struct numa_node *n = machine_node(m, b->node);
+
+	return n ? (int)(n - m->nodes) : -1;
+}
+
+static bool weak_movable(const struct mem_block *b)
+{
+	return b->state == BLOCK_ONLINE && b->zone == ZONE_ID_MOVABLE &&
+	       (b->memmap_evidence == EV_MODULE_PARAM || b->memmap_evidence == EV_NONE);
+}
+
+/* One pass over the blocks for all nodes: this runs on every event batch. */
 static void zoneinfo_check(struct machine *m)
 {
 	uint64_t per_block = m->page_size ? machine_block_memmap_bytes(m) / m->page_size : 0;
+	_cleanup_free_ uint64_t *strong = NULL, *weak = NULL;
+	_cleanup_free_ enum memmap_place *verdict = NULL;
+	bool any = false;
 
+	if (!m->nnodes)
+		return;
+	strong = calloc(m->nnodes, sizeof(*strong));
+	weak = calloc(m->nnodes, sizeof(*weak));
+	verdict = calloc(m->nnodes, sizeof(*verdict));
+	if (!strong || !weak || !verdict)
+		return; /* an inference left alone, like an inconclusive one */
+	for (size_t j = 0; j < m->nblocks; j++) {
+		const struct mem_block *b = &m->blocks[j];
+		int n;
+
+		if (b->state != BLOCK_ONLINE || b->zone != ZONE_ID_MOVABLE)
+			continue;
+		n = node_pos(m, b);
+		if (n < 0)
+			continue;
+		if (weak_movable(b))
+			weak[n]++;
+		else if (b->memmap == MEMMAP_ON_MEMORY)
+			strong[n] += per_block;
+	}
 	for (size_t i = 0; i < m->nnodes; i++) {
 		const struct numa_node *n = &m->nodes[i];
-		uint64_t strong_pages = 0, weak = 0;
-		enum memmap_place verdict;
 
-		if (!n->zoneinfo_known)
+		verdict[i] = MEMMAP_UNKNOWN;
+		if (!n->zoneinfo_known || !weak[i] || n->movable_present_minus_managed < strong[i])
 			continue;
-		for (size_t j = 0; j < m->nblocks; j++) {
-			const struct mem_block *b = &m->blocks[j];
+		if (n->movable_present_minus_managed - strong[i] == weak[i] * per_block)
+			verdict[i] = MEMMAP_ON_MEMORY;
+		else if (n->movable_present_minus_managed == strong[i])
+			verdict[i] = MEMMAP_RAM;
+		any |= verdict[i] != MEMMAP_UNKNOWN;
+	}
+	for (size_t j = 0; any && j < m->nblocks; j++) {
+		struct mem_block *b = &m->blocks[j];
+		int n;
 
-			if (b->node != n->id || b->state != BLOCK_ONLINE ||
-			    b->zone != ZONE_ID_MOVABLE)
-				continue;
-			if (b->memmap_evidence == EV_MODULE_PARAM || b->memmap_evidence == EV_NONE)
-				weak++;
-			else if (b->memmap == MEMMAP_ON_MEMORY)
-				strong_pages += per_block;
-		}
-		if (!weak || n->movable_present_minus_managed < strong_pages)
+		if (!weak_movable(b))
 			continue;
-		if (n->movable_present_minus_managed - strong_pages == weak * per_block)
-			verdict = MEMMAP_ON_MEMORY;
-		else if (n->movable_present_minus_managed == strong_pages)
-			verdict = MEMMAP_RAM;
-		else
-			continue;
-		for (size_t j = 0; j < m->nblocks; j++) {
-			struct mem_block *b = &m->blocks[j];
-
-			if (b->node == n->id && b->state == BLOCK_ONLINE &&
-			    b->zone == ZONE_ID_MOVABLE &&
-			    (b->memmap_evidence == EV_MODULE_PARAM ||
-			     b->memmap_evidence == EV_NONE))
-				set(b, verdict, EV_ZONEINFO);
-		}
+		n = node_pos(m, b);
+		if (n >= 0 && verdict[n] != MEMMAP_UNKNOWN)
+			set(b, verdict[n], EV_ZONEINFO);
 	}
 }
 

@@ -31,12 +31,11 @@ void engine_update_status(struct daemon *d, const char *what)
 {
 	size_t online = 0, offline = 0;
 
-	for (size_t i = 0; d->m && i < d->m->nblocks; i++) {
-		if (d->m->blocks[i].state == BLOCK_ONLINE)
-			online++;
-		else
-			offline++;
-	}
+	/* every block belongs to a device, and devices keep their online count */
+	for (size_t i = 0; d->m && i < d->m->ndevices; i++)
+		online += d->m->devices[i].online_blocks;
+	if (d->m)
+		offline = d->m->nblocks > online ? d->m->nblocks - online : 0;
 	snprintf(d->status, sizeof(d->status),
 		 "%s: %zu devices, %zu blocks online, %zu offline; onlined %" PRIu64
 		 ", conflicts %" PRIu64 ", failures %" PRIu64,
@@ -554,6 +553,15 @@ static int cmp_index(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Whether a block of this batch is gone from the model (hot-removed). */
+static bool blocks_missing(const struct machine *m, const uint64_t *idx, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!machine_block_by_index(m, idx[i]))
+			return true;
+	return false;
+}
+
 /* dirty: sorted (engine_process), so a burst of events is not O(blocks x events) */
 static bool device_is_dirty(const struct daemon *d, const struct mem_device *dev,
 			    const uint64_t *dirty, size_t ndirty)
@@ -593,8 +601,13 @@ int engine_process(struct daemon *d)
 		d->exit_code = 1;
 		return r;
 	}
-	/* hot-removed blocks: a block of that number later is new memory */
-	state_forget_missing(&d->st, d->m);
+	/*
+	 * Hot-removed blocks: a block of that number later is new memory.  Only
+	 * a scan or a removal in this batch can leave records of blocks that are
+	 * gone, and the walk over every handled block is not free per event.
+	 */
+	if (scan || all || blocks_missing(d->m, dirty, ndirty))
+		state_forget_missing(&d->st, d->m);
 
 	for (size_t i = 0; i < d->m->ndax; i++) {
 		if (!all && !dax_is_dirty(d, d->m->dax[i].name))
