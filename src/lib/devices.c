@@ -176,10 +176,19 @@ static int device_add_block(struct machine *m, struct mem_device *d, size_t bi)
 	struct mem_block *b = &m->blocks[bi];
 	size_t *nb;
 
-	nb = realloc(d->blocks, (d->nblocks + 1) * sizeof(*nb));
-	if (!nb)
-		return -ENOMEM;
-	d->blocks = nb;
+	/*
+	 * The array's capacity is implied: 4, then the next power of two.  It
+	 * grows when nblocks reaches it, not by one per block: this runs for
+	 * every block on every event batch.
+	 */
+	if (d->nblocks == 0 || (d->nblocks >= 4 && !(d->nblocks & (d->nblocks - 1)))) {
+		size_t want = d->nblocks ? 2 * d->nblocks : 4;
+
+		nb = realloc(d->blocks, want * sizeof(*nb));
+		if (!nb)
+			return -ENOMEM;
+		d->blocks = nb;
+	}
 	d->blocks[d->nblocks++] = bi;
 	if (d->nblocks == 1 || b->start < d->start)
 		d->start = b->start;
