@@ -516,10 +516,24 @@ int sysroot_link_basename(struct sysroot *sr, const char *path, char *buf, size_
 	return target_basename(target, buf, size);
 }
 
+/* fdopendir(), closing fd when it fails. */
+static int opendir_fd(int fd, DIR **out)
+{
+	DIR *d = fdopendir(fd);
+
+	if (!d) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	*out = d;
+	return 0;
+}
+
 int sysroot_opendir(struct sysroot *sr, const char *path, DIR **out)
 {
 	int fd, fault;
-	DIR *d;
 
 	if (!sr || !out)
 		return -EINVAL;
@@ -530,15 +544,7 @@ int sysroot_opendir(struct sysroot *sr, const char *path, DIR **out)
 	fd = open_in_root(sr, path, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
-	d = fdopendir(fd);
-	if (!d) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	*out = d;
-	return 0;
+	return opendir_fd(fd, out);
 }
 
 int sysroot_exists(struct sysroot *sr, const char *path)
@@ -602,25 +608,38 @@ void sysroot_dir_close(struct sysroot_dir *d)
 }
 
 /*
- * Open one entry of an open directory: the fault hook sees the whole path,
- * as for every other operation.  The lookup is a single component with
- * O_NOFOLLOW, so it cannot leave the directory; an entry that is a symlink
- * (ELOOP) is resolved like any other path, confined to the root.
+ * The common start of an operation on one entry of an open directory: the
+ * name must be a single component, and the fault hook sees the whole path
+ * (written to full), as for every other operation.  Returns the hook's
+ * verdict (0, or 1 for a short read) or -errno.
  */
-static int dir_open_entry(struct sysroot_dir *d, const char *name, enum sysroot_op op, int flags,
-			  int *fault)
+static int dir_entry_op(struct sysroot_dir *d, const char *name, enum sysroot_op op, char *full,
+			size_t size)
 {
-	char full[PATH_MAX];
-	int fd, n;
+	int n;
 
 	if (d->fd < 0)
 		return -EBADF;
 	if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
 		return -EINVAL;
-	n = snprintf(full, sizeof(full), "%s/%s", d->path, name);
-	if (n < 0 || (size_t)n >= sizeof(full))
+	n = snprintf(full, size, "%s/%s", d->path, name);
+	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
-	*fault = fault_check(d->sr, op, full);
+	return fault_check(d->sr, op, full);
+}
+
+/*
+ * Open one entry of an open directory.  The lookup is a single component
+ * with O_NOFOLLOW, so it cannot leave the directory; an entry that is a
+ * symlink (ELOOP) is resolved like any other path, confined to the root.
+ */
+static int dir_open_entry(struct sysroot_dir *d, const char *name, enum sysroot_op op, int flags,
+			  int *fault)
+{
+	char full[PATH_MAX];
+	int fd;
+
+	*fault = dir_entry_op(d, name, op, full, sizeof(full));
 	if (*fault < 0)
 		return *fault;
 	do {
@@ -651,19 +670,12 @@ int sysroot_dir_link_basename(struct sysroot_dir *d, const char *name, char *buf
 {
 	char full[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
-	int fault, k;
+	int fault;
 
 	if (!buf || size < 1)
 		return -EINVAL;
 	buf[0] = '\0';
-	if (d->fd < 0)
-		return -EBADF;
-	if (!*name || strchr(name, '/'))
-		return -EINVAL;
-	k = snprintf(full, sizeof(full), "%s/%s", d->path, name);
-	if (k < 0 || (size_t)k >= sizeof(full))
-		return -ENAMETOOLONG;
-	fault = fault_check(d->sr, SYSROOT_OP_READLINK, full);
+	fault = dir_entry_op(d, name, SYSROOT_OP_READLINK, full, sizeof(full));
 	if (fault < 0)
 		return fault;
 	n = readlinkat(d->fd, name, target, sizeof(target));
@@ -679,7 +691,6 @@ int sysroot_dir_link_basename(struct sysroot_dir *d, const char *name, char *buf
 
 int sysroot_dir_list(struct sysroot_dir *d, DIR **out)
 {
-	DIR *dir;
 	int fd, fault;
 
 	if (d->fd < 0)
@@ -692,13 +703,5 @@ int sysroot_dir_list(struct sysroot_dir *d, DIR **out)
 	} while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	*out = dir;
-	return 0;
+	return opendir_fd(fd, out);
 }

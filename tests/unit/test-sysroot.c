@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "sysroot.h"
+#include "tree.h"
 #include "util.h"
 
 static char root[] = "/tmp/memhp-test-sysroot-XXXXXX";
@@ -35,35 +36,6 @@ static bool under_qemu_user(void)
 #define PROBE_DIR "memhp-escape-probe"
 #define PROBE PROBE_DIR "/passwd"
 
-static void mkpath(const char *rel)
-{
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (char *s = p + strlen(root) + 1; *s; s++) {
-		if (*s == '/') {
-			*s = '\0';
-			mkdir(p, 0755);
-			*s = '/';
-		}
-	}
-	mkdir(p, 0755);
-}
-
-static void put(const char *rel, const char *content)
-{
-	char p[PATH_MAX];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "w");
-	CHECK(f != NULL, "create %s", p);
-	if (!f)
-		return;
-	fputs(content, f);
-	fclose(f);
-}
-
 static void slurp(const char *rel, char *buf, size_t size)
 {
 	char p[PATH_MAX];
@@ -78,19 +50,6 @@ static void slurp(const char *rel, char *buf, size_t size)
 	n = fread(buf, 1, size - 1, f);
 	buf[n] = '\0';
 	fclose(f);
-}
-
-static void link_at(const char *target, const char *rel)
-{
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	CHECK(symlink(target, p) == 0, "symlink %s -> %s", p, target);
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(p);
 }
 
 struct fault_ctl {
@@ -115,6 +74,7 @@ static int fault_fn(void *data, enum sysroot_op op, const char *path)
 static void build_fixture(void)
 {
 	CHECK(mkdtemp(root) != NULL, "mkdtemp");
+	tree_root = root;
 	mkpath(MEM "/memory32");
 	mkpath("sys/devices/system/node/node1");
 	mkpath("proc");
@@ -410,6 +370,7 @@ static void test_dir(struct sysroot *sr)
 	CHECK_EQ_INT(sysroot_dir_link_basename(&d, "node1", buf, sizeof(buf)), 5);
 	CHECK_STREQ(buf, "node1");
 	CHECK_EQ_INT(sysroot_dir_link_basename(&d, "firmware_node", buf, sizeof(buf)), -ENOENT);
+	CHECK_EQ_INT(sysroot_dir_link_basename(&d, "../memory32/node1", buf, sizeof(buf)), -EINVAL);
 	CHECK_EQ_INT(sysroot_dir_list(&d, &l), 0);
 	while (l && (de = readdir(l)))
 		seen |= streq(de->d_name, "valid_zones");
@@ -557,6 +518,6 @@ int main(void)
 		run_all("fallback without openat2");
 	}
 	CHECK(access(host_probe, F_OK) < 0, "something created %s on the host", host_probe);
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tree_remove();
 	return check_exit();
 }
