@@ -136,4 +136,7 @@ void strv_clear(struct strv *l);
 /* Grow *v (of *cap elements of size elsize) to hold at least n; zeroes new space. */
 int grow_array(void **v, size_t *cap, size_t n, size_t elsize);
 
+/* qsort()/bsearch() comparison of two uint64_t. */
+int cmp_u64(const void *a, const void *b);
+
 #endif

@@ -55,13 +55,6 @@ void machine_add_error(struct machine *m, const char *path, int err, const char 
 	va_end(ap);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 uint64_t machine_block_memmap_bytes(const struct machine *m)
 {
 	if (!m->page_size)
@@ -231,12 +224,13 @@ struct block_hint {
 
 /*
  * Read one block; hint NULL reads everything from the block itself.
- * Returns -ENOENT if the block directory is gone (it was removed between
- * readdir and now), 0 otherwise: attribute problems are recorded on the
- * block and in m->errors.
+ * *memmap_attr (if not NULL) tells whether memoryN/memmap_on_memory was
+ * looked for.  Returns -ENOENT if the block directory is gone (it was
+ * removed between readdir and now), 0 otherwise: attribute problems are
+ * recorded on the block and in m->errors.
  */
 static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b,
-		      const struct block_hint *hint)
+		      const struct block_hint *hint, bool *memmap_attr_out)
 {
 	_cleanup_sysroot_dir_ struct sysroot_dir dir = { .fd = -1 };
 	char buf[SYSFS_ATTR_MAX], path[128];
@@ -336,6 +330,8 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 			b->removable = (int)v;
 	}
 
+	if (memmap_attr_out)
+		*memmap_attr_out = memmap_attr;
 	/* companion kernel series: pages of this block holding its own memmap */
 	if (memmap_attr &&
 	    block_attr(&dir, m, b, "memmap_on_memory", buf, sizeof(buf), false) >= 0) {
@@ -359,7 +355,7 @@ int machine_refresh_block(struct sysroot *sr, struct machine *m, struct mem_bloc
 	enum memmap_evidence ev = b->memmap_evidence;
 	int r;
 
-	r = read_block(sr, m, b, NULL);
+	r = read_block(sr, m, b, NULL, NULL);
 	/* grouping and memmap are properties of how the block was added: keep them */
 	b->device = device;
 	b->memmap = memmap;
@@ -436,7 +432,7 @@ static void *read_part(void *arg)
 		struct block_hint h = *p->hint;
 
 		h.node = p->node_of[i];
-		if (read_block(p->sr, &p->shadow, &p->blocks[i], &h) == -ENOENT)
+		if (read_block(p->sr, &p->shadow, &p->blocks[i], &h, NULL) == -ENOENT)
 			p->gone[i] = true;
 	}
 	return NULL;
@@ -560,14 +556,12 @@ static int scan_blocks(struct sysroot *sr, struct machine *m)
 	}
 	/* the first block is read in full and tells what holds for all */
 	for (; first < n; first++) {
-		if (read_block(sr, m, &m->blocks[first], NULL) == 0)
+		if (read_block(sr, m, &m->blocks[first], NULL, &hint.memmap_attr) == 0)
 			break;
 		gone[first] = true;
 	}
 	if (first < n) {
 		hint.removable = m->blocks[first].removable;
-		hint.memmap_attr =
-			m->blocks[first].kernel_memmap_pages >= 0 || m->blocks[first].error;
 		r = read_blocks(sr, m, first + 1, n, node_of, &hint, gone);
 		if (r < 0)
 			return r;
@@ -880,7 +874,7 @@ int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, s
 		size_t pos;
 
 		if (b) {
-			if (read_block(sr, m, b, NULL) == -ENOENT) {
+			if (read_block(sr, m, b, NULL, NULL) == -ENOENT) {
 				/* removed: close the gap */
 				pos = b - m->blocks;
 				memmove(b, b + 1, (m->nblocks - pos - 1) * sizeof(*b));
@@ -897,7 +891,7 @@ int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, s
 		memset(b, 0, sizeof(*b));
 		b->index = idx[i];
 		snprintf(b->name, sizeof(b->name), "memory%" PRIu64, idx[i]);
-		if (read_block(sr, m, b, NULL) == -ENOENT) {
+		if (read_block(sr, m, b, NULL, NULL) == -ENOENT) {
 			memmove(b, b + 1, (m->nblocks - pos) * sizeof(*b));
 			continue;
 		}

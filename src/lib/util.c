@@ -379,6 +379,13 @@ void strv_clear(struct strv *l)
 	l->n = 0;
 }
 
+int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 int grow_array(void **v, size_t *cap, size_t n, size_t elsize)
 {
 	size_t newcap;

@@ -546,13 +546,6 @@ static bool dax_is_dirty(const struct daemon *d, const char *name)
 	return false;
 }
 
-static int cmp_index(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Whether a block of this batch is gone from the model (hot-removed). */
 static bool blocks_missing(const struct machine *m, const uint64_t *idx, size_t n)
 {
@@ -569,7 +562,7 @@ static bool device_is_dirty(const struct daemon *d, const struct mem_device *dev
 	for (size_t j = 0; j < dev->nblocks && ndirty; j++) {
 		uint64_t idx = d->m->blocks[dev->blocks[j]].index;
 
-		if (bsearch(&idx, dirty, ndirty, sizeof(*dirty), cmp_index))
+		if (bsearch(&idx, dirty, ndirty, sizeof(*dirty), cmp_u64))
 			return true;
 	}
 	return dev->dax >= 0 && dax_is_dirty(d, d->m->dax[dev->dax].name);
@@ -587,7 +580,7 @@ int engine_process(struct daemon *d)
 	dirty = TAKE_PTR(d->dirty_blocks);
 	d->ndirty = d->dirty_cap = 0;
 	if (dirty)
-		qsort(dirty, ndirty, sizeof(*dirty), cmp_index);
+		qsort(dirty, ndirty, sizeof(*dirty), cmp_u64);
 	d->rescan = d->process_all = false;
 	engine_update_status(d, "processing");
 
@@ -606,7 +599,7 @@ int engine_process(struct daemon *d)
 	 * a scan or a removal in this batch can leave records of blocks that are
 	 * gone, and the walk over every handled block is not free per event.
 	 */
-	if (scan || all || blocks_missing(d->m, dirty, ndirty))
+	if (all || blocks_missing(d->m, dirty, ndirty))
 		state_forget_missing(&d->st, d->m);
 
 	for (size_t i = 0; i < d->m->ndax; i++) {
@@ -653,11 +646,12 @@ bool engine_batch_ready(struct daemon *d)
 	return machine_dimms_complete(d->sr, d->m, d->dirty_blocks, d->ndirty) == 1;
 }
 
-int engine_coldplug(struct daemon *d, bool rescan)
+int engine_coldplug(struct daemon *d)
 {
 	int r;
 
-	d->rescan = rescan || !d->m;
+	/* main() scanned just before: process that model, unless the scan failed */
+	d->rescan = !d->m;
 	d->process_all = true;
 	d->done_ok = d->done_failed = 0;
 	r = engine_process(d);

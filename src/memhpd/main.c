@@ -177,7 +177,7 @@ static int run_daemon(struct daemon *d)
 		return 1;
 	}
 
-	r = engine_coldplug(d, false);
+	r = engine_coldplug(d);
 	if (r < 0)
 		log_err("coldplug failed: %s; waiting for events", strerror(-r));
 	standby_start(d);
@@ -311,7 +311,7 @@ int main(int argc, char **argv)
 	engine_set_memmap_param(&d);
 
 	if (d.once) {
-		r = engine_coldplug(&d, false);
+		r = engine_coldplug(&d);
 		standby_start(&d);
 		ret = r < 0 ? 1 : d.exit_code;
 		log_info("%s (exit %d)", d.status, ret);

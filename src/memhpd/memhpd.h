@@ -176,10 +176,10 @@ struct daemon {
 
 /* engine.c */
 /*
- * Coldplug: handle every pending block and dax device.  rescan false reuses
- * d->m when main() has just scanned (after the monitor started).
+ * Coldplug: handle every block and dax device of d->m, which main() has just
+ * scanned (after the monitor started); rescans only if that scan failed.
  */
-int engine_coldplug(struct daemon *d, bool rescan);
+int engine_coldplug(struct daemon *d);
 /* Process pending events: update the model for dirty blocks, decide, apply. */
 int engine_process(struct daemon *d);
 /*
