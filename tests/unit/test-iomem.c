@@ -386,27 +386,33 @@ static void test_find_fast(void)
 	iomem_free(&io);
 	free(text);
 
-	/* a file whose siblings overlap or go backwards is not taken for a tree */
-	CHECK_EQ_INT(
-		iomem_parse("200000000-2ffffffff : A\n100000000-1ffffffff : B\n", &io, NULL, NULL),
-		0);
-	CHECK(!io.nested, "descending starts");
-	CHECK_EQ_INT(iomem_find_containing(&io, 0x100000000, 0x10fffffff, NULL), 1);
-	iomem_free(&io);
-	CHECK_EQ_INT(
-		iomem_parse("100000000-2ffffffff : A\n200000000-3ffffffff : B\n", &io, NULL, NULL),
-		0);
-	CHECK(!io.nested, "overlapping siblings");
-	CHECK_EQ_INT(iomem_find_containing(&io, 0x280000000, 0x28fffffff, NULL), 0);
-	iomem_free(&io);
-	CHECK_EQ_INT(iomem_parse("100000000-1ffffffff : A\n  180000000-27fffffff : B\n", &io, NULL,
-				 NULL),
-		     0);
-	CHECK(!io.nested, "child outside its parent");
-	iomem_free(&io);
-	CHECK_EQ_INT(iomem_parse(iomem_text, &io, NULL, NULL), 0);
-	CHECK(io.nested, "the sample /proc/iomem is nested");
-	iomem_free(&io);
+	/*
+	 * A file whose siblings overlap or go backwards, or whose child leaves
+	 * its parent, is not taken for a tree (and is still searched right).
+	 */
+	static const struct {
+		const char *what, *text;
+		bool nested;
+		uint64_t start, end;
+		int want; /* iomem_find_containing(start, end, any name); end 0: not asked */
+	} shapes[] = {
+		{ "descending starts", "200000000-2ffffffff : A\n100000000-1ffffffff : B\n", false,
+		  0x100000000, 0x10fffffff, 1 },
+		{ "overlapping siblings", "100000000-2ffffffff : A\n200000000-3ffffffff : B\n",
+		  false, 0x280000000, 0x28fffffff, 0 },
+		{ "child outside its parent",
+		  "100000000-1ffffffff : A\n  180000000-27fffffff : B\n", false, 0, 0, 0 },
+		{ "the sample /proc/iomem", iomem_text, true, 0, 0, 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(shapes); i++) {
+		CHECK_EQ_INT(iomem_parse(shapes[i].text, &io, NULL, NULL), 0);
+		CHECK(io.nested == shapes[i].nested, "%s: nested %d", shapes[i].what, io.nested);
+		if (shapes[i].end)
+			CHECK_EQ_INT(
+				iomem_find_containing(&io, shapes[i].start, shapes[i].end, NULL),
+				shapes[i].want);
+		iomem_free(&io);
+	}
 }
 
 int main(void)
