@@ -56,8 +56,10 @@ struct action_result {
  * Negative -errno only when no action was tried at all (-EINVAL: NULL
  * argument, bad block name or zone choice).
  *
- * Onlining a block that is already online gives OUTCOME_ALREADY with res->zone
- * set; a caller that expected it offline counts that as a conflict.  A write
+ * b->state is the caller's model: a block it says is offline is written
+ * without reading it first (the caller just read it).  Onlining a block that
+ * is already online by the model or by a fresh read gives OUTCOME_ALREADY with
+ * res->zone set; a caller that expected it offline counts that as a conflict.  A write
  * refused with EINVAL after which the block is in the requested state is
  * OUTCOME_BY_OTHER (someone else raced us), not a failure.  OUTCOME_MISMATCH:
  * the write succeeded but the block is not online/offline afterwards, or (for

@@ -323,6 +323,60 @@ static void test_race(struct sysroot *sr)
 	sysroot_set_fault(sr, NULL, NULL);
 }
 
+static unsigned reads_before_write, writes_seen;
+
+/* Counts the reads of memory17 that come before its first write. */
+static int count_fault(void *data, enum sysroot_op op, const char *path)
+{
+	(void)data;
+	if (!startswith(path, MEM "memory17/"))
+		return 0;
+	if (op == SYSROOT_OP_WRITE)
+		writes_seen++;
+	else if (op == SYSROOT_OP_READ && !writes_seen)
+		reads_before_write++;
+	return 0;
+}
+
+/*
+ * The caller's model says offline: written without a read first (a third of
+ * the calls per block in a hot-add), and a stale model still ends honestly.
+ */
+static void test_model_offline(struct sysroot *sr)
+{
+	struct action_result res;
+	struct mem_block b;
+
+	block("memory17", "offline\n", "Normal Movable\n");
+	sysroot_set_fault(sr, count_fault, NULL);
+	b = mkblock("memory17");
+	b.state = BLOCK_OFFLINE;
+	CHECK_EQ_INT(action_online_block(sr, &b, ZC_MOVABLE, &fast, &res), 0);
+	CHECK_EQ_INT(res.outcome, OUTCOME_DONE);
+	CHECK_EQ_INT(res.zone, ZONE_ID_MOVABLE);
+	CHECK_EQ_INT(writes_seen, 1);
+	CHECK_EQ_INT(reads_before_write, 0);
+	CHECK_STREQ(log_get(), MEM "memory17/state online_movable OK\n");
+
+	/* the model is stale: the block is online already, the kernel says EINVAL */
+	log_reset();
+	b.state = BLOCK_OFFLINE;
+	CHECK_EQ_INT(action_online_block(sr, &b, ZC_MOVABLE, &fast, &res), 0);
+	CHECK_EQ_INT(res.outcome, OUTCOME_BY_OTHER);
+	CHECK_EQ_INT(res.zone, ZONE_ID_MOVABLE);
+	CHECK_EQ_INT(b.state, BLOCK_ONLINE);
+	CHECK_STREQ(log_get(), MEM "memory17/state online_movable EINVAL\n");
+
+	/* the model says online: looked at, not written */
+	log_reset();
+	writes_seen = 0;
+	CHECK_EQ_INT(action_online_block(sr, &b, ZC_MOVABLE, &fast, &res), 0);
+	CHECK_EQ_INT(res.outcome, OUTCOME_ALREADY);
+	CHECK_EQ_INT(writes_seen, 0);
+	CHECK_STREQ(log_get(), "");
+	sysroot_set_fault(sr, NULL, NULL);
+}
+
 static void test_offline(struct sysroot *sr)
 {
 	struct action_result res;
@@ -828,6 +882,7 @@ static int run_fake(void)
 	test_online(sr);
 	test_online_retries(sr);
 	test_race(sr);
+	test_model_offline(sr);
 	test_offline(sr);
 	test_errors(sr);
 	test_auto_online(sr);
