@@ -201,7 +201,11 @@ int machine_refresh_block(struct sysroot *sr, struct machine *m, struct mem_bloc
  * Incremental update for the daemon: re-read only the listed blocks (adding
  * new ones, dropping vanished ones), then refresh the small machine-wide
  * inputs (nodes, zoneinfo, iomem, dax) and regroup devices in memory.  I/O
- * is proportional to the blocks named, not to the size of the tree.
+ * is proportional to the blocks named, not to the size of the tree.  When
+ * the blocks are all known, the machine-wide inputs read as before and no
+ * block changed its owner, the devices are kept and only the sums of the
+ * blocks named change: 1.  0 after a regroup; -errno.  Either way m equals
+ * what machine_scan() would read now (tests/sysroot/test-update.c).
  */
 int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, size_t n);
 /* Recompute device/node sums after blocks changed. */

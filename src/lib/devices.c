@@ -290,3 +290,21 @@ int machine_group_devices(struct machine *m)
 	}
 	return 0;
 }
+
+bool machine_block_keeps_device(const struct machine *m, const struct mem_block *b)
+{
+	const struct mem_device *d;
+	struct owner o;
+
+	/* s390 before 6.19: standby starts at the first block not online, any block may move it */
+	if (m->is_s390 && !m->has_fw_memory)
+		return false;
+	if (b->device < 0 || (size_t)b->device >= m->ndevices)
+		return false;
+	d = &m->devices[b->device];
+	classify(m, b, UINT64_MAX, &o);
+	/* runs of blocks without an owner's name depend on their neighbours */
+	if (!o.id[0] || o.type != d->type || o.dax != d->dax)
+		return false;
+	return streq(o.id, d->id);
+}

@@ -14,6 +14,13 @@ void machine_add_error(struct machine *m, const char *path, int err, const char 
 int machine_scan_dax(struct sysroot *sr, struct machine *m);
 /* devices.c: group blocks into devices (needs blocks, iomem, dax). */
 int machine_group_devices(struct machine *m);
+/*
+ * devices.c: whether block b, re-read, still belongs to device b->device by
+ * the rules of machine_group_devices(), so that a regroup would not change
+ * any device.  False for blocks in runs of unnamed blocks (unknown, s390
+ * standby): those depend on their neighbours.
+ */
+bool machine_block_keeps_device(const struct machine *m, const struct mem_block *b);
 /* memmap.c: memmap placement and evidence of every block. */
 void machine_infer_memmap(struct machine *m);
 

@@ -863,9 +863,206 @@ static int scan_rest(struct sysroot *sr, struct machine *m)
 	return 0;
 }
 
+static bool iomem_equal(const struct iomem *a, const struct iomem *b)
+{
+	if (a->nres != b->nres || a->addresses_hidden != b->addresses_hidden ||
+	    a->nested != b->nested)
+		return false;
+	for (size_t i = 0; i < a->nres; i++) {
+		const struct iomem_res *x = &a->res[i], *y = &b->res[i];
+
+		if (x->start != y->start || x->end != y->end || x->parent != y->parent ||
+		    x->depth != y->depth || !streq(x->name, y->name))
+			return false;
+	}
+	return true;
+}
+
+/* Everything but the back-pointer to the device, which the grouping sets. */
+static bool dax_equal(const struct dax_device *x, const struct dax_device *y)
+{
+	if (!streq(x->name, y->name) || !streq(x->region, y->region) || !streq(x->kind, y->kind) ||
+	    !streq(x->uuid, y->uuid) || !streq(x->driver, y->driver) ||
+	    x->target_node != y->target_node || x->numa_node != y->numa_node ||
+	    x->size != y->size || x->start != y->start || x->align != y->align ||
+	    x->memmap_on_memory != y->memmap_on_memory || x->error != y->error ||
+	    x->nmappings != y->nmappings)
+		return false;
+	for (size_t j = 0; j < x->nmappings; j++)
+		if (x->mappings[j].start != y->mappings[j].start ||
+		    x->mappings[j].end != y->mappings[j].end ||
+		    x->mappings[j].page_offset != y->mappings[j].page_offset)
+			return false;
+	return true;
+}
+
+/* The machine-wide inputs of the grouping read as before: nodes, iomem, dax. */
+static bool inputs_equal(const struct machine *a, const struct machine *b)
+{
+	if (a->nnodes != b->nnodes || a->ndax != b->ndax || !iomem_equal(&a->iomem, &b->iomem))
+		return false;
+	for (size_t i = 0; i < a->nnodes; i++)
+		if (a->nodes[i].id != b->nodes[i].id)
+			return false;
+	for (size_t i = 0; i < a->ndax; i++)
+		if (!dax_equal(&a->dax[i], &b->dax[i]))
+			return false;
+	return true;
+}
+
+static void free_inputs(struct machine *t)
+{
+	t->blocks = NULL; /* borrowed */
+	t->nblocks = 0;
+	reset_derived(t);
+}
+
+/* Sentinel in the memmap snapshot: a block of the batch (its change is accounted). */
+#define MM_DIRTY 0xff
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The common batch: blocks the model has, whose state changed -- above all
+ * the "online" uevents of the blocks memhpd itself just onlined.  When the
+ * machine-wide inputs of the grouping (/proc/iomem, the dax devices, the
+ * node set) read exactly as before and every block of the batch still
+ * classifies into its device, a regroup would rebuild the very same
+ * devices: this skips it and the recount, which at 65,536 blocks made
+ * every batch cost ~50 times what it costs at 1,024 (docs/performance.md).
+ * The memmap inference still runs over every block, since a zoneinfo
+ * verdict covers a whole node; if it changes a block outside the batch,
+ * everything is recounted.  The result equals machine_update's rebuild
+ * (test-machine checks it against a fresh scan).  Returns 1 when done,
+ * 0 when the caller must rebuild (nothing of m's derived state is stale
+ * then: the rebuild starts over), or -errno.
+ */
+static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t *idx, size_t n)
+{
+	_cleanup_free_ struct mem_block *old = NULL;
+	_cleanup_free_ size_t *pos = NULL, *devs = NULL;
+	_cleanup_free_ uint8_t *mm = NULL;
+	struct machine t = { 0 };
+	bool recount_all = false;
+	size_t ndevs = 0, nuniq = 0;
+	int r;
+
+	if (!n || !m->ndevices || (m->is_s390 && !m->has_fw_memory))
+		return 0;
+	old = calloc(n, sizeof(*old));
+	pos = calloc(n, sizeof(*pos));
+	devs = calloc(n, sizeof(*devs));
+	if (!old || !pos || !devs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct mem_block *b = machine_block_by_index(m, idx[i]);
+
+		if (!b || b->device < 0)
+			return 0; /* new memory, or a block no device has */
+		pos[i] = (size_t)(b - m->blocks);
+	}
+	/* a block named twice is accounted once */
+	qsort(pos, n, sizeof(*pos), cmp_size);
+	for (size_t i = 0; i < n; i++)
+		if (!i || pos[i] != pos[nuniq - 1])
+			pos[nuniq++] = pos[i];
+	for (size_t i = 0; i < nuniq; i++)
+		old[i] = m->blocks[pos[i]];
+	n = nuniq;
+
+	/* the machine-wide inputs, read into a scratch model beside m */
+	t.block_size = m->block_size;
+	t.page_size = m->page_size;
+	t.struct_page_size = m->struct_page_size;
+	t.is_numa = m->is_numa;
+	t.blocks = m->blocks;
+	t.nblocks = m->nblocks;
+	r = scan_nodes(sr, &t);
+	if (r >= 0) {
+		scan_iomem(sr, &t);
+		r = machine_scan_dax(sr, &t);
+	}
+	if (r < 0 || !inputs_equal(&t, m)) {
+		free_inputs(&t);
+		return r < 0 ? r : 0;
+	}
+
+	free(m->errors);
+	m->errors = NULL;
+	m->nerrors = 0;
+	read_params(sr, m);
+	for (size_t i = 0; i < n; i++) {
+		struct mem_block *b = &m->blocks[pos[i]];
+
+		r = read_block(sr, m, b, NULL, NULL);
+		b->device = old[i].device;
+		if (r < 0 || b->node != old[i].node || !machine_block_keeps_device(m, b)) {
+			free_inputs(&t);
+			return 0;
+		}
+		devs[i] = (size_t)b->device;
+	}
+
+	/* commit: fresh node figures (the sums stay), the scratch model's errors */
+	for (size_t i = 0; i < m->nnodes; i++) {
+		struct numa_node *to = &m->nodes[i];
+		const struct numa_node *from = &t.nodes[i];
+
+		to->meminfo = from->meminfo;
+		to->kernel_free_bytes = from->kernel_free_bytes;
+		to->kernel_free_known = from->kernel_free_known;
+		to->movable_present_minus_managed = from->movable_present_minus_managed;
+		to->zoneinfo_known = from->zoneinfo_known;
+	}
+	for (size_t i = 0; i < t.nerrors; i++)
+		machine_add_error(m, t.errors[i].path, t.errors[i].err, "%s", t.errors[i].msg);
+	free_inputs(&t);
+
+	mm = malloc(m->nblocks);
+	if (!mm) {
+		machine_infer_memmap(m);
+		machine_recount(m);
+		return 1;
+	}
+	for (size_t j = 0; j < m->nblocks; j++)
+		mm[j] = (uint8_t)(m->blocks[j].memmap | m->blocks[j].memmap_evidence << 4);
+	for (size_t i = 0; i < n; i++)
+		mm[pos[i]] = MM_DIRTY;
+	machine_infer_memmap(m);
+	for (size_t j = 0; j < m->nblocks && !recount_all; j++)
+		recount_all = mm[j] != MM_DIRTY &&
+			      mm[j] != (uint8_t)(m->blocks[j].memmap |
+						 m->blocks[j].memmap_evidence << 4);
+	if (recount_all) {
+		machine_recount(m);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		account_block(m, &old[i], -1);
+		account_block(m, &m->blocks[pos[i]], 1);
+	}
+	qsort(devs, n, sizeof(*devs), cmp_size);
+	for (size_t i = 0; i < n; i++)
+		if (!i || devs[i] != devs[ndevs - 1])
+			devs[ndevs++] = devs[i];
+	for (size_t i = 0; i < ndevs; i++)
+		recount_device(m, &m->devices[devs[i]]);
+	return 1;
+}
+
 int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, size_t n)
 {
 	size_t cap = m->nblocks;
+	int r;
+
+	r = update_in_place(sr, m, idx, n);
+	if (r != 0)
+		return r;
 
 	reset_derived(m);
 	read_params(sr, m);
