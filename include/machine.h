@@ -140,6 +140,14 @@ struct numa_node {
 	/* zoneinfo: present-managed pages of ZONE_MOVABLE vs. vmemmap pages we expect there */
 	uint64_t movable_present_minus_managed;
 	bool zoneinfo_known;
+	/*
+	 * Online movable blocks whose memmap place is only guessed (module
+	 * parameter, or confirmed by zoneinfo alone), and the vmemmap pages
+	 * of the others that hold it on the memory: the sums zoneinfo is
+	 * checked against, and what it said (memmap.c).
+	 */
+	uint64_t movable_guessed_blocks, movable_known_memmap_pages;
+	enum memmap_place memmap_verdict;
 };
 
 struct scan_error {

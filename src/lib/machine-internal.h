@@ -23,5 +23,14 @@ int machine_group_devices(struct machine *m);
 bool machine_block_keeps_device(const struct machine *m, const struct mem_block *b);
 /* memmap.c: memmap placement and evidence of every block. */
 void machine_infer_memmap(struct machine *m);
+/* ... of one block, before the zoneinfo check */
+void machine_infer_block(const struct machine *m, struct mem_block *b);
+/* an online movable block whose memmap place is a guess zoneinfo may settle */
+bool memmap_guessed_movable(const struct mem_block *b);
+/* what zoneinfo says of node n's guessed blocks, given the node's sums */
+enum memmap_place memmap_node_verdict(const struct machine *m, uint64_t guessed,
+				      uint64_t known_pages, const struct numa_node *n);
+/* the node's verdict (n->memmap_verdict) on block b, if b is a guess */
+void memmap_apply_verdict(const struct machine *m, struct mem_block *b);
 
 #endif

@@ -744,6 +744,11 @@ static void account_block(struct machine *m, const struct mem_block *b, int sign
 		n->movable_bytes += k * b->size;
 		n->movable_usable_bytes += k * (b->size - on_dev);
 		n->movable_memmap_in_ram_bytes += k * in_ram;
+		if (memmap_guessed_movable(b))
+			n->movable_guessed_blocks += k;
+		else if (b->memmap == MEMMAP_ON_MEMORY && m->page_size)
+			n->movable_known_memmap_pages += k * (machine_block_memmap_bytes(m) /
+							      m->page_size);
 	} else {
 		/* kernel zones, or "none": boot blocks spanning DMA/DMA32 */
 		n->kernel_bytes += k * b->size;
@@ -802,6 +807,7 @@ void machine_recount(struct machine *m)
 		n->kernel_usable_bytes = n->movable_usable_bytes = 0;
 		n->movable_memmap_in_ram_bytes = 0;
 		n->memmap_on_device_bytes = n->memmap_in_ram_bytes = 0;
+		n->movable_guessed_blocks = n->movable_known_memmap_pages = 0;
 	}
 	for (size_t i = 0; i < m->nblocks; i++)
 		account_block(m, &m->blocks[i], 1);
@@ -910,16 +916,6 @@ static bool inputs_equal(const struct machine *a, const struct machine *b)
 	return true;
 }
 
-static void free_inputs(struct machine *t)
-{
-	t->blocks = NULL; /* borrowed */
-	t->nblocks = 0;
-	reset_derived(t);
-}
-
-/* Sentinel in the memmap snapshot: a block of the batch (its change is accounted). */
-#define MM_DIRTY 0xff
-
 static int cmp_size(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -935,10 +931,10 @@ static int cmp_size(const void *a, const void *b)
  * classifies into its device, a regroup would rebuild the very same
  * devices: this skips it and the recount, which at 65,536 blocks made
  * every batch cost ~50 times what it costs at 1,024 (docs/performance.md).
- * The memmap inference still runs over every block, since a zoneinfo
- * verdict covers a whole node; if it changes a block outside the batch,
- * everything is recounted.  The result equals machine_update's rebuild
- * (test-machine checks it against a fresh scan).  Returns 1 when done,
+ * Nothing here walks all blocks: the zoneinfo check of the memmap guesses
+ * works from the node sums, and only when its verdict on a node changes
+ * are all blocks inferred and counted again.  The result equals a rebuild
+ * (tests/sysroot/test-update.c checks it against a fresh scan).  Returns 1 when done,
  * 0 when the caller must rebuild (nothing of m's derived state is stale
  * then: the rebuild starts over), or -errno.
  */
@@ -946,10 +942,9 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 {
 	_cleanup_free_ struct mem_block *old = NULL;
 	_cleanup_free_ size_t *pos = NULL, *devs = NULL;
-	_cleanup_free_ uint8_t *mm = NULL;
 	struct machine t = { 0 };
-	bool recount_all = false;
 	size_t ndevs = 0, nuniq = 0;
+	enum memmap_param param;
 	int r;
 
 	if (!n || !m->ndevices || (m->is_s390 && !m->has_fw_memory))
@@ -980,29 +975,38 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 	t.page_size = m->page_size;
 	t.struct_page_size = m->struct_page_size;
 	t.is_numa = m->is_numa;
-	t.blocks = m->blocks;
-	t.nblocks = m->nblocks;
+	/*
+	 * No blocks: scan_nodes() would add the nodes that only blocks name
+	 * (their directory unreadable), a walk over every block.  Such a node
+	 * makes the node sets differ, and the rebuild below takes care of it.
+	 */
 	r = scan_nodes(sr, &t);
 	if (r >= 0) {
 		scan_iomem(sr, &t);
 		r = machine_scan_dax(sr, &t);
 	}
 	if (r < 0 || !inputs_equal(&t, m)) {
-		free_inputs(&t);
+		reset_derived(&t);
 		return r < 0 ? r : 0;
 	}
 
 	free(m->errors);
 	m->errors = NULL;
 	m->nerrors = 0;
+	param = m->params.memmap_on_memory;
 	read_params(sr, m);
+	if (m->params.memmap_on_memory != param) {
+		/* every inference from the parameter changes */
+		reset_derived(&t);
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct mem_block *b = &m->blocks[pos[i]];
 
 		r = read_block(sr, m, b, NULL, NULL);
 		b->device = old[i].device;
 		if (r < 0 || b->node != old[i].node || !machine_block_keeps_device(m, b)) {
-			free_inputs(&t);
+			reset_derived(&t);
 			return 0;
 		}
 		devs[i] = (size_t)b->device;
@@ -1021,30 +1025,38 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 	}
 	for (size_t i = 0; i < t.nerrors; i++)
 		machine_add_error(m, t.errors[i].path, t.errors[i].err, "%s", t.errors[i].msg);
-	free_inputs(&t);
+	reset_derived(&t);
 
-	mm = malloc(m->nblocks);
-	if (!mm) {
-		machine_infer_memmap(m);
-		machine_recount(m);
-		return 1;
+	/*
+	 * The memmap of the batch's blocks, without a pass over the others:
+	 * their inference depends on the module parameter and the dax devices
+	 * (both as before), and on their node's zoneinfo verdict, which the
+	 * node sums decide.  A verdict that changes moves blocks of the whole
+	 * node: infer and count everything then.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		struct mem_block *b = &m->blocks[pos[i]];
+
+		account_block(m, &old[i], -1);
+		machine_infer_block(m, b);
+		account_block(m, b, 1);
 	}
-	for (size_t j = 0; j < m->nblocks; j++)
-		mm[j] = (uint8_t)(m->blocks[j].memmap | m->blocks[j].memmap_evidence << 4);
-	for (size_t i = 0; i < n; i++)
-		mm[pos[i]] = MM_DIRTY;
-	machine_infer_memmap(m);
-	for (size_t j = 0; j < m->nblocks && !recount_all; j++)
-		recount_all = mm[j] != MM_DIRTY &&
-			      mm[j] != (uint8_t)(m->blocks[j].memmap |
-						 m->blocks[j].memmap_evidence << 4);
-	if (recount_all) {
-		machine_recount(m);
-		return 1;
+	for (size_t i = 0; i < m->nnodes; i++) {
+		struct numa_node *nd = &m->nodes[i];
+
+		if (memmap_node_verdict(m, nd->movable_guessed_blocks,
+					nd->movable_known_memmap_pages, nd) != nd->memmap_verdict) {
+			machine_infer_memmap(m);
+			machine_recount(m);
+			return 1;
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		account_block(m, &old[i], -1);
-		account_block(m, &m->blocks[pos[i]], 1);
+		struct mem_block *b = &m->blocks[pos[i]];
+
+		account_block(m, b, -1);
+		memmap_apply_verdict(m, b);
+		account_block(m, b, 1);
 	}
 	qsort(devs, n, sizeof(*devs), cmp_size);
 	for (size_t i = 0; i < n; i++)

@@ -146,26 +146,53 @@ static int node_pos(const struct machine *m, const struct mem_block *b)
 	return n ? (int)(n - m->nodes) : -1;
 }
 
-static bool weak_movable(const struct mem_block *b)
+bool memmap_guessed_movable(const struct mem_block *b)
 {
 	return b->state == BLOCK_ONLINE && b->zone == ZONE_ID_MOVABLE &&
-	       (b->memmap_evidence == EV_MODULE_PARAM || b->memmap_evidence == EV_NONE);
+	       (b->memmap_evidence == EV_MODULE_PARAM || b->memmap_evidence == EV_NONE ||
+		b->memmap_evidence == EV_ZONEINFO);
 }
 
-/* One pass over the blocks for all nodes: this runs on every event batch. */
+enum memmap_place memmap_node_verdict(const struct machine *m, uint64_t guessed,
+				      uint64_t known_pages, const struct numa_node *n)
+{
+	uint64_t per_block = m->page_size ? machine_block_memmap_bytes(m) / m->page_size : 0;
+
+	if (!n->zoneinfo_known || !guessed || n->movable_present_minus_managed < known_pages)
+		return MEMMAP_UNKNOWN;
+	if (n->movable_present_minus_managed - known_pages == guessed * per_block)
+		return MEMMAP_ON_MEMORY;
+	if (n->movable_present_minus_managed == known_pages)
+		return MEMMAP_RAM;
+	return MEMMAP_UNKNOWN;
+}
+
+void memmap_apply_verdict(const struct machine *m, struct mem_block *b)
+{
+	const struct numa_node *n = machine_node(m, b->node);
+
+	if (n && n->memmap_verdict != MEMMAP_UNKNOWN && memmap_guessed_movable(b))
+		set(b, n->memmap_verdict, EV_ZONEINFO);
+}
+
+/*
+ * One pass over the blocks for all nodes.  The per-node figures are the
+ * ones account_block() keeps in the node sums as well (the daemon's batches
+ * use those); here the sums are not made yet.
+ */
 static void zoneinfo_check(struct machine *m)
 {
 	uint64_t per_block = m->page_size ? machine_block_memmap_bytes(m) / m->page_size : 0;
 	_cleanup_free_ uint64_t *strong = NULL, *weak = NULL;
-	_cleanup_free_ enum memmap_place *verdict = NULL;
 	bool any = false;
 
+	for (size_t i = 0; i < m->nnodes; i++)
+		m->nodes[i].memmap_verdict = MEMMAP_UNKNOWN;
 	if (!m->nnodes)
 		return;
 	strong = calloc(m->nnodes, sizeof(*strong));
 	weak = calloc(m->nnodes, sizeof(*weak));
-	verdict = calloc(m->nnodes, sizeof(*verdict));
-	if (!strong || !weak || !verdict)
+	if (!strong || !weak)
 		return; /* an inference left alone, like an inconclusive one */
 	for (size_t j = 0; j < m->nblocks; j++) {
 		const struct mem_block *b = &m->blocks[j];
@@ -176,33 +203,24 @@ static void zoneinfo_check(struct machine *m)
 		n = node_pos(m, b);
 		if (n < 0)
 			continue;
-		if (weak_movable(b))
+		if (memmap_guessed_movable(b))
 			weak[n]++;
 		else if (b->memmap == MEMMAP_ON_MEMORY)
 			strong[n] += per_block;
 	}
 	for (size_t i = 0; i < m->nnodes; i++) {
-		const struct numa_node *n = &m->nodes[i];
+		struct numa_node *n = &m->nodes[i];
 
-		verdict[i] = MEMMAP_UNKNOWN;
-		if (!n->zoneinfo_known || !weak[i] || n->movable_present_minus_managed < strong[i])
-			continue;
-		if (n->movable_present_minus_managed - strong[i] == weak[i] * per_block)
-			verdict[i] = MEMMAP_ON_MEMORY;
-		else if (n->movable_present_minus_managed == strong[i])
-			verdict[i] = MEMMAP_RAM;
-		any |= verdict[i] != MEMMAP_UNKNOWN;
+		n->memmap_verdict = memmap_node_verdict(m, weak[i], strong[i], n);
+		any |= n->memmap_verdict != MEMMAP_UNKNOWN;
 	}
-	for (size_t j = 0; any && j < m->nblocks; j++) {
-		struct mem_block *b = &m->blocks[j];
-		int n;
+	for (size_t j = 0; any && j < m->nblocks; j++)
+		memmap_apply_verdict(m, &m->blocks[j]);
+}
 
-		if (!weak_movable(b))
-			continue;
-		n = node_pos(m, b);
-		if (n >= 0 && verdict[n] != MEMMAP_UNKNOWN)
-			set(b, verdict[n], EV_ZONEINFO);
-	}
+void machine_infer_block(const struct machine *m, struct mem_block *b)
+{
+	infer_block(m, b);
 }
 
 void machine_infer_memmap(struct machine *m)
