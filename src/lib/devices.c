@@ -308,3 +308,48 @@ bool machine_block_keeps_device(const struct machine *m, const struct mem_block 
 		return false;
 	return streq(o.id, d->id);
 }
+
+/* -2 while no block with a node link was seen, -1 for several nodes or none. */
+static void device_set_node(const struct machine *m, struct mem_device *d)
+{
+	d->node = -2;
+	for (size_t j = 0; j < d->nblocks; j++) {
+		int node = m->blocks[d->blocks[j]].node;
+
+		if (node >= 0 && d->node == -2)
+			d->node = node;
+		else if (node >= 0 && d->node != node)
+			d->node = -1;
+	}
+	if (d->node == -2)
+		d->node = -1;
+}
+
+int machine_device_append(struct machine *m, size_t bi)
+{
+	const struct mem_block *b = &m->blocks[bi];
+	size_t cap = m->ndevices, last = SIZE_MAX;
+	struct mem_device *d;
+	struct owner o;
+	int r;
+
+	if (m->is_s390 && !m->has_fw_memory)
+		return 0;
+	/* above every device: it goes last in start order, or at the end of one */
+	for (size_t i = 0; i < m->ndevices; i++)
+		if (m->devices[i].end > b->start)
+			return 0;
+	classify(m, b, UINT64_MAX, &o);
+	if (!o.id[0])
+		return 0; /* a run of unnamed blocks: named after its neighbours */
+	d = device_get(m, &o, &cap, &last);
+	if (!d)
+		return -ENOMEM;
+	r = device_add_block(m, d, bi);
+	if (r < 0)
+		return r;
+	device_set_node(m, d);
+	if (d->dax >= 0)
+		m->dax[d->dax].device = (int)(d - m->devices);
+	return 1;
+}

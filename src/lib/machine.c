@@ -902,10 +902,39 @@ static bool dax_equal(const struct dax_device *x, const struct dax_device *y)
 	return true;
 }
 
-/* The machine-wide inputs of the grouping read as before: nodes, iomem, dax. */
-static bool inputs_equal(const struct machine *a, const struct machine *b)
+/*
+ * /proc/iomem as before, but for resources added above `above` (the end of
+ * the last block the model has): those contain no block a device holds, so
+ * no block changes its owner.  New memory comes with such resources.
+ */
+static bool iomem_extends(const struct iomem *now, const struct iomem *before, uint64_t above)
 {
-	if (a->nnodes != b->nnodes || a->ndax != b->ndax || !iomem_equal(&a->iomem, &b->iomem))
+	size_t i = 0;
+
+	if (now->addresses_hidden != before->addresses_hidden)
+		return false;
+	if (!above)
+		return iomem_equal(now, before);
+	for (size_t j = 0; j < now->nres; j++) {
+		const struct iomem_res *x = &now->res[j], *y = &before->res[i];
+
+		if (i < before->nres && x->start == y->start && x->end == y->end &&
+		    x->depth == y->depth && streq(x->name, y->name))
+			i++;
+		else if (x->start < above || now->addresses_hidden)
+			return false;
+	}
+	return i == before->nres;
+}
+
+/*
+ * The machine-wide inputs of the grouping read as before (nodes, dax) or
+ * only grew above the blocks the model has (iomem, when `above` is not 0).
+ */
+static bool inputs_equal(const struct machine *a, const struct machine *b, uint64_t above)
+{
+	if (a->nnodes != b->nnodes || a->ndax != b->ndax ||
+	    !iomem_extends(&a->iomem, &b->iomem, above))
 		return false;
 	for (size_t i = 0; i < a->nnodes; i++)
 		if (a->nodes[i].id != b->nodes[i].id)
@@ -923,72 +952,119 @@ static int cmp_size(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Drop repeats from a sorted array; returns the new length. */
+static size_t uniq_size(size_t *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!k || v[i] != v[k - 1])
+			v[k++] = v[i];
+	return k;
+}
+
+static size_t uniq_u64(uint64_t *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!k || v[i] != v[k - 1])
+			v[k++] = v[i];
+	return k;
+}
+
+/* The node's verdict on a block the sums already count. */
+static void apply_verdict(struct machine *m, struct mem_block *b)
+{
+	account_block(m, b, -1);
+	memmap_apply_verdict(m, b);
+	account_block(m, b, 1);
+}
+
 /*
- * The common batch: blocks the model has, whose state changed -- above all
- * the "online" uevents of the blocks memhpd itself just onlined.  When the
- * machine-wide inputs of the grouping (/proc/iomem, the dax devices, the
- * node set) read exactly as before and every block of the batch still
- * classifies into its device, a regroup would rebuild the very same
- * devices: this skips it and the recount, which at 65,536 blocks made
- * every batch cost ~50 times what it costs at 1,024 (docs/performance.md).
- * Nothing here walks all blocks: the zoneinfo check of the memmap guesses
- * works from the node sums, and only when its verdict on a node changes
- * are all blocks inferred and counted again.  The result equals a rebuild
- * (tests/sysroot/test-update.c checks it against a fresh scan).  Returns 1 when done,
- * 0 when the caller must rebuild (nothing of m's derived state is stale
- * then: the rebuild starts over), or -errno.
+ * The common batches: blocks the model has, whose state changed (above all
+ * the "online" uevents of the blocks memhpd itself just onlined), and new
+ * blocks above all the others (a DIMM, a dax device, a virtio-mem device
+ * plugging on).  When the machine-wide inputs of the grouping (the dax
+ * devices, the node set, /proc/iomem but for resources above the old
+ * blocks) read as before, every known block of the batch still classifies
+ * into its device and every new one into a device with a name, a regroup
+ * would rebuild the same devices plus the new blocks: this skips it and the
+ * recount, which at 65,536 blocks made every batch cost ~50 times what it
+ * costs at 1,024 (docs/performance.md).  Nothing here walks all blocks: the
+ * zoneinfo check of the memmap guesses works from the node sums, and only
+ * when its verdict on a node changes are all blocks inferred and counted
+ * again.  The result equals a rebuild (tests/sysroot/test-update.c checks it
+ * against a fresh scan).  Returns 1 when done, 0 when the caller must
+ * rebuild (the model may have the new blocks appended then, unread or
+ * without a device: the rebuild reads them again and redoes everything
+ * derived), or -errno.
  */
 static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t *idx, size_t n)
 {
 	_cleanup_free_ struct mem_block *old = NULL;
 	_cleanup_free_ size_t *pos = NULL, *devs = NULL;
+	_cleanup_free_ uint64_t *add = NULL;
 	struct machine t = { 0 };
-	size_t ndevs = 0, nuniq = 0;
+	size_t nknown = 0, nadd = 0, ndevs = 0, cap;
+	uint64_t above = 0;
 	enum memmap_param param;
 	int r;
 
-	if (!n || !m->ndevices || (m->is_s390 && !m->has_fw_memory))
+	if (!n || !m->ndevices || !m->nblocks || (m->is_s390 && !m->has_fw_memory))
 		return 0;
-	old = calloc(n, sizeof(*old));
 	pos = calloc(n, sizeof(*pos));
-	devs = calloc(n, sizeof(*devs));
-	if (!old || !pos || !devs)
+	add = calloc(n, sizeof(*add));
+	if (!pos || !add)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		struct mem_block *b = machine_block_by_index(m, idx[i]);
 
-		if (!b || b->device < 0)
-			return 0; /* new memory, or a block no device has */
-		pos[i] = (size_t)(b - m->blocks);
+		if (b && b->device < 0)
+			return 0; /* a block no device has */
+		if (b)
+			pos[nknown++] = (size_t)(b - m->blocks);
+		else if (idx[i] > m->blocks[m->nblocks - 1].index)
+			add[nadd++] = idx[i];
+		else
+			return 0; /* new memory between blocks: indices would move */
 	}
-	/* a block named twice is accounted once */
-	qsort(pos, n, sizeof(*pos), cmp_size);
-	for (size_t i = 0; i < n; i++)
-		if (!i || pos[i] != pos[nuniq - 1])
-			pos[nuniq++] = pos[i];
-	for (size_t i = 0; i < nuniq; i++)
+	/* a block named twice is taken once */
+	qsort(pos, nknown, sizeof(*pos), cmp_size);
+	nknown = uniq_size(pos, nknown);
+	qsort(add, nadd, sizeof(*add), cmp_u64);
+	nadd = uniq_u64(add, nadd);
+	old = calloc(nknown ? nknown : 1, sizeof(*old));
+	devs = calloc(nknown + nadd, sizeof(*devs));
+	if (!old || !devs)
+		return -ENOMEM;
+	for (size_t i = 0; i < nknown; i++)
 		old[i] = m->blocks[pos[i]];
-	n = nuniq;
+	above = m->blocks[m->nblocks - 1].start + m->blocks[m->nblocks - 1].size;
 
-	/* the machine-wide inputs, read into a scratch model beside m */
+	/*
+	 * The machine-wide inputs, read into a scratch model beside m.  No
+	 * blocks: scan_nodes() would add the nodes that only blocks name
+	 * (their directory unreadable), a walk over every block.  Such a node
+	 * makes the node sets differ, and the rebuild takes care of it.
+	 */
 	t.block_size = m->block_size;
 	t.page_size = m->page_size;
 	t.struct_page_size = m->struct_page_size;
 	t.is_numa = m->is_numa;
-	/*
-	 * No blocks: scan_nodes() would add the nodes that only blocks name
-	 * (their directory unreadable), a walk over every block.  Such a node
-	 * makes the node sets differ, and the rebuild below takes care of it.
-	 */
 	r = scan_nodes(sr, &t);
 	if (r >= 0) {
 		scan_iomem(sr, &t);
 		r = machine_scan_dax(sr, &t);
 	}
-	if (r < 0 || !inputs_equal(&t, m)) {
+	if (r < 0 || !inputs_equal(&t, m, nadd ? above : 0)) {
 		reset_derived(&t);
 		return r < 0 ? r : 0;
 	}
+	/* the new /proc/iomem: new blocks are classified by it */
+	iomem_free(&m->iomem);
+	m->iomem = t.iomem;
+	memset(&t.iomem, 0, sizeof(t.iomem));
 
 	free(m->errors);
 	m->errors = NULL;
@@ -1000,7 +1076,7 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 		reset_derived(&t);
 		return 0;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < nknown; i++) {
 		struct mem_block *b = &m->blocks[pos[i]];
 
 		r = read_block(sr, m, b, NULL, NULL);
@@ -1009,7 +1085,35 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 			reset_derived(&t);
 			return 0;
 		}
-		devs[i] = (size_t)b->device;
+		devs[ndevs++] = (size_t)b->device;
+	}
+	/* new blocks: appended in index order, like a scan would have them */
+	cap = m->nblocks;
+	for (size_t i = 0; i < nadd; i++) {
+		struct mem_block *b;
+
+		if (grow_array((void **)&m->blocks, &cap, m->nblocks + 1, sizeof(*m->blocks)) < 0) {
+			reset_derived(&t);
+			return -ENOMEM;
+		}
+		b = &m->blocks[m->nblocks];
+		memset(b, 0, sizeof(*b));
+		b->index = add[i];
+		snprintf(b->name, sizeof(b->name), "memory%" PRIu64, add[i]);
+		r = read_block(sr, m, b, NULL, NULL);
+		if (r == -ENOENT)
+			continue; /* gone again: a scan would not see it either */
+		m->nblocks++;
+		if (r < 0 || (b->node >= 0 && !machine_node(m, b->node))) {
+			reset_derived(&t);
+			return 0; /* e.g. a node the model does not have */
+		}
+		r = machine_device_append(m, m->nblocks - 1);
+		if (r <= 0) {
+			reset_derived(&t);
+			return r;
+		}
+		devs[ndevs++] = (size_t)b->device;
 	}
 
 	/* commit: fresh node figures (the sums stay), the scratch model's errors */
@@ -1034,12 +1138,16 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 	 * node sums decide.  A verdict that changes moves blocks of the whole
 	 * node: infer and count everything then.
 	 */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < nknown; i++) {
 		struct mem_block *b = &m->blocks[pos[i]];
 
 		account_block(m, &old[i], -1);
 		machine_infer_block(m, b);
 		account_block(m, b, 1);
+	}
+	for (size_t i = m->nblocks - (ndevs - nknown); i < m->nblocks; i++) {
+		machine_infer_block(m, &m->blocks[i]);
+		account_block(m, &m->blocks[i], 1);
 	}
 	for (size_t i = 0; i < m->nnodes; i++) {
 		struct numa_node *nd = &m->nodes[i];
@@ -1051,17 +1159,12 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 			return 1;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct mem_block *b = &m->blocks[pos[i]];
-
-		account_block(m, b, -1);
-		memmap_apply_verdict(m, b);
-		account_block(m, b, 1);
-	}
-	qsort(devs, n, sizeof(*devs), cmp_size);
-	for (size_t i = 0; i < n; i++)
-		if (!i || devs[i] != devs[ndevs - 1])
-			devs[ndevs++] = devs[i];
+	for (size_t i = 0; i < nknown; i++)
+		apply_verdict(m, &m->blocks[pos[i]]);
+	for (size_t i = m->nblocks - (ndevs - nknown); i < m->nblocks; i++)
+		apply_verdict(m, &m->blocks[i]);
+	qsort(devs, ndevs, sizeof(*devs), cmp_size);
+	ndevs = uniq_size(devs, ndevs);
 	for (size_t i = 0; i < ndevs; i++)
 		recount_device(m, &m->devices[devs[i]]);
 	return 1;

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "machine.h"
 #include "sysroot.h"
+#include "tree.h"
 #include "util.h"
 
 #define MEM "sys/devices/system/memory"
@@ -209,9 +210,11 @@ static bool weak_movable(const struct mem_block *b)
  * where the memmap of every online movable block lives whose memmap the model
  * only guesses (memmap.c's zoneinfo check): on the memory (weak_on_memory)
  * or in RAM.  The verdict covers whole nodes, beyond the blocks of a batch.
+ * extra_guessed more such blocks on extra_node are not in the model yet.
  * Returns whether some node has such blocks.
  */
-static bool zoneinfo_says(const struct machine *m, bool weak_on_memory)
+static bool zoneinfo_says(const struct machine *m, bool weak_on_memory, int extra_node,
+			  unsigned extra_guessed)
 {
 	uint64_t per_block = machine_block_memmap_bytes(m) / m->page_size;
 	_cleanup_free_ char *text = NULL;
@@ -236,7 +239,8 @@ static bool zoneinfo_says(const struct machine *m, bool weak_on_memory)
 		if (sscanf(line, "Node %d, zone %31s", &n, zone) == 2) {
 			node = streq(zone, "Movable") ? n : -1;
 		} else if (node >= 0 && strstr(line, " present ")) {
-			uint64_t target = 0;
+			uint64_t target = node == extra_node && weak_on_memory ? extra_guessed * per_block
+									: 0;
 
 			for (size_t i = 0; i < m->nblocks; i++) {
 				const struct mem_block *b = &m->blocks[i];
@@ -262,6 +266,54 @@ static bool zoneinfo_says(const struct machine *m, bool weak_on_memory)
 	return any;
 }
 
+/*
+ * A hot-added block as the kernel shows it, `gap` blocks above the last
+ * one: offline (or auto-onlined movable), linked to its node both ways, bound to firmware device fw
+ * ("" none), with a "System RAM" resource of its own.  Returns its index.
+ */
+static uint64_t add_block(const struct machine *m, uint64_t gap, int node, const char *fw,
+			  bool online)
+{
+	uint64_t idx = m->blocks[m->nblocks - 1].index + 1 + gap;
+	uint64_t start = idx * m->block_size;
+	char d[96], p[160], t[160];
+	FILE *f;
+
+	snprintf(d, sizeof(d), MEM "/memory%" PRIu64, idx);
+	mkpath(d);
+	snprintf(p, sizeof(p), "%s/state", d);
+	put(p, online ? "online\n" : "offline\n");
+	snprintf(p, sizeof(p), "%s/valid_zones", d);
+	put(p, online ? "Movable\n" : "Movable Normal\n");
+	snprintf(p, sizeof(p), "%s/phys_index", d);
+	snprintf(t, sizeof(t), "%08" PRIx64 "\n", idx);
+	put(p, t);
+	snprintf(p, sizeof(p), "%s/removable", d);
+	put(p, "1\n");
+	if (*fw) {
+		snprintf(p, sizeof(p), "%s/firmware_node", d);
+		snprintf(t, sizeof(t), "../../../LNXSYSTM:00/LNXSYBUS:00/%s", fw);
+		link_at(t, p);
+	}
+	if (node >= 0) {
+		snprintf(p, sizeof(p), "%s/node%d", d, node);
+		snprintf(t, sizeof(t), "../../node/node%d", node);
+		link_at(t, p);
+		snprintf(p, sizeof(p), "sys/devices/system/node/node%d/memory%" PRIu64, node, idx);
+		snprintf(t, sizeof(t), "../../memory/memory%" PRIu64, idx);
+		link_at(t, p);
+	}
+	snprintf(p, sizeof(p), "%s/proc/iomem", root);
+	f = fopen(p, "a");
+	CHECK(f != NULL, "open %s: %m", p);
+	if (f) {
+		fprintf(f, "%" PRIx64 "-%" PRIx64 " : System RAM\n", start,
+			start + m->block_size - 1);
+		fclose(f);
+	}
+	return idx;
+}
+
 int main(int argc, char **argv)
 {
 	_cleanup_machine_ struct machine *m = NULL;
@@ -274,6 +326,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	root = argv[1];
+	tree_root = root;
 	where = "initial scan";
 	CHECK_EQ_INT(sysroot_open(root, &sr), 0);
 	if (!sr)
@@ -312,12 +365,95 @@ int main(int argc, char **argv)
 		uint64_t idx = m->blocks[i].index;
 
 		for (int on = 0; on < 2 && m->blocks[i].device >= 0; on++) {
-			if (!zoneinfo_says(m, on))
+			if (!zoneinfo_says(m, on, -1, 0))
 				break;
 			where = on ? "zoneinfo: on the memory" : "zoneinfo: in RAM";
 			update_and_compare(m, &idx, 1);
 			done = 1;
 		}
+	}
+	/*
+	 * Hot-added blocks above the others: a new DIMM (in place), a second
+	 * block of it together with a block of the DIMM before (in place), a
+	 * block no device owns (regroup: it starts a run), a DIMM block with
+	 * a gap below it (in place), and one in the gap (regroup).
+	 */
+	if (m->nblocks) {
+		bool check_path = streq(expect, "--expect-in-place");
+		int node = m->blocks[m->nblocks - 1].node;
+		uint64_t a, b[2], gap;
+		unsigned before;
+
+		/*
+		 * auto-onlined movable on a node whose memmap guesses zoneinfo
+		 * confirms (the step above): the node's verdict covers it too
+		 */
+		for (size_t i = 0; i < m->nblocks; i++) {
+			if (!weak_movable(&m->blocks[i]) || m->blocks[i].node < 0)
+				continue;
+			where = "new auto-onlined block";
+			before = in_place;
+			a = add_block(m, 0, m->blocks[i].node, "PNP0C80:72", true);
+			zoneinfo_says(m, true, m->blocks[i].node, 1);
+			update_and_compare(m, &a, 1);
+			CHECK(!check_path || in_place == before + 1, "%s: not in place", where);
+			break;
+		}
+
+		where = "new DIMM";
+		before = in_place;
+		a = add_block(m, 0, node, "PNP0C80:70", false);
+		update_and_compare(m, &a, 1);
+		CHECK(!check_path || in_place == before + 1, "%s: not in place", where);
+
+		where = "new DIMM block and an old one";
+		b[0] = m->blocks[0].index;
+		b[1] = add_block(m, 0, node, "PNP0C80:70", false);
+		update_and_compare(m, b, 2);
+
+		where = "new DIMM block, and dax memory among the old blocks";
+		before = in_place;
+		a = add_block(m, 0, node, "PNP0C80:70", false);
+		if (m->nblocks > 1) {
+			char line[160];
+			const struct mem_block *o = &m->blocks[1];
+
+			snprintf(line, sizeof(line),
+				 "%" PRIx64 "-%" PRIx64 " : dax9.0\n  %" PRIx64 "-%" PRIx64
+				 " : System RAM (kmem)\n",
+				 o->start, o->start + o->size - 1, o->start, o->start + o->size - 1);
+			append_iomem(line);
+		}
+		update_and_compare(m, &a, 1);
+		CHECK(!check_path || in_place == before, "%s: in place", where);
+
+		where = "new DIMM, its block not linked to its node yet";
+		before = in_place;
+		a = add_block(m, 0, -1, "PNP0C80:73", false);
+		update_and_compare(m, &a, 1);
+		CHECK(!check_path || in_place == before + 1, "%s: not in place", where);
+
+		where = "new block without owner";
+		before = in_place;
+		a = add_block(m, 0, node, "", false);
+		update_and_compare(m, &a, 1);
+		CHECK(!check_path || in_place == before, "%s: in place", where);
+
+		where = "new DIMM above a gap";
+		before = in_place;
+		gap = add_block(m, 1, node, "PNP0C80:71", false);
+		update_and_compare(m, &gap, 1);
+		CHECK(!check_path || in_place == before + 1, "%s: not in place", where);
+
+		where = "new DIMM block in the gap";
+		before = in_place;
+		a = gap - 1;
+		tree_root = root;
+		m->blocks[m->nblocks - 1].index -= 2; /* add_block() counts from the last */
+		add_block(m, 0, node, "PNP0C80:71", false);
+		m->blocks[m->nblocks - 1].index += 2;
+		update_and_compare(m, &a, 1);
+		CHECK(!check_path || in_place == before, "%s: in place", where);
 	}
 	/* a block that did not change, after /proc/iomem did: regroup */
 	if (m->nblocks) {
