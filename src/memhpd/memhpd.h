@@ -68,6 +68,9 @@ struct dev_record {
 	 */
 	struct idxset handled;
 	bool seen; /* present in the current machine snapshot */
+	/* state.c: the record's JSON as last written, and the bytes it was made from */
+	char *json, *json_key;
+	size_t json_len, json_key_len;
 };
 
 struct counters {
@@ -88,8 +91,11 @@ struct state {
 struct dev_record *state_record(struct state *st, const char *id, enum device_type type);
 struct dev_record *state_find(const struct state *st, const char *id);
 void state_free(struct state *st);
-/* temp file + fsync + rename + fsync(dir); returns 0 or -errno */
-int state_write(const struct state *st, const char *path);
+/*
+ * temp file + fsync + rename + fsync(dir); returns 0 or -errno.  Keeps each
+ * record's JSON in the record: only records that changed are serialized.
+ */
+int state_write(struct state *st, const char *path);
 /* Parse a state file written by state_write; -ENOENT if absent, -EINVAL (msg) if corrupt. */
 int state_read(struct state *st, const char *path, char *msg, size_t msglen);
 /*

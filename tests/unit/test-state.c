@@ -926,6 +926,84 @@ static void test_metrics(void)
 	free(file);
 }
 
+/* What json-c prints for state_to_json(), "updated" as in `written`'s text. */
+static char *jsonc_text(const struct state *st, const char *written)
+{
+	const char *u = written ? strstr(written, "\"updated\":") : NULL;
+	json_object *o = state_to_json(st);
+	char *text = NULL;
+
+	if (!o || !u)
+		return NULL;
+	json_object_object_add(o, "updated", json_object_new_uint64(strtoull(u + 10, NULL, 10)));
+	if (asprintf(&text, "%s\n",
+		     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+		text = NULL;
+	json_object_put(o);
+	return text;
+}
+
+static void check_written_as_jsonc(const struct state *st, const char *path, const char *what)
+{
+	_cleanup_free_ char *got = slurp(path), *want = jsonc_text(st, got);
+
+	CHECK(got && want && streq(got, want), "%s: state file differs from json-c's text:\n%s\n--\n%s",
+	      what, S(got), S(want));
+}
+
+/*
+ * state_write() keeps each record's JSON and splices the file together:
+ * the bytes must be json-c's for the whole state, also after records
+ * change, appear and go (a record kept too long would be a stale story).
+ */
+static void test_write_kept_json(void)
+{
+	const char *p = tpath("kept/state.json");
+	struct state st = { 0 };
+	struct dev_record *r;
+
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "no devices");
+
+	fill_state(&st);
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "filled");
+
+	/* every kind of field changes once, written after each change */
+	r = state_find(&st, "PNP0C80:00");
+	CHECK(r != NULL);
+	if (!r) {
+		state_free(&st);
+		return;
+	}
+	r->onlined++;
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "onlined");
+	idxset_add(&r->handled, 44);
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "handled");
+	strv_push(&r->reasons, "one more reason");
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "reasons");
+	strscpy_safe(r->zone, "kernel", sizeof(r->zone));
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "zone");
+	r->memmap_in_ram_bytes = 0;
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "memmap_in_ram_bytes");
+	st.cnt.events++;
+	state_record(&st, "virtio0", DEV_VIRTIO_MEM);
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "counter and a new record");
+	r = state_find(&st, "dax0.0");
+	if (r)
+		strscpy_safe(r->last_error, "dax0.0: gone", sizeof(r->last_error));
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "last_error");
+	state_free(&st);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -935,6 +1013,7 @@ int main(void)
 	log_setup(LOG_DEBUG, true);
 	test_records();
 	test_round_trip();
+	test_write_kept_json();
 	test_atomic();
 	test_corrupt();
 	test_compatible();
