@@ -229,14 +229,15 @@ void machine_recount_device(struct machine *m, size_t di);
 
 /*
  * Whether the hot-added blocks idx[] all belong to ACPI DIMMs whose add is
- * over and whose every block is either in idx[] or already in m: each block
- * has its node link and its firmware_node, and the "System RAM" range of
- * /proc/iomem holding it has no block memhpd has not heard of.  The daemon
- * then decides at once instead of waiting out its settle time.  Returns 1,
- * 0, or -errno.
+ * over: each block has its node link and its firmware_node, and so does
+ * every other block of the "System RAM" range of /proc/iomem holding it.
+ * Those other blocks, unless m has them, are returned in *also (malloc'd,
+ * *nalso of them): udev has not passed on their events yet, and they join
+ * the batch.  The daemon then decides at once instead of waiting out its
+ * settle time.  Returns 1, 0 (*also NULL), or -errno.
  */
 int machine_dimms_complete(struct sysroot *sr, const struct machine *m, const uint64_t *idx,
-			   size_t n);
+			   size_t n, uint64_t **also, size_t *nalso);
 
 struct mem_block *machine_find_block(const struct machine *m, const char *name);
 struct mem_block *machine_block_by_index(const struct machine *m, uint64_t index);

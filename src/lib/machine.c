@@ -1352,13 +1352,16 @@ static int block_bound_to_dimm(struct sysroot *sr, bool numa, uint64_t index)
 }
 
 int machine_dimms_complete(struct sysroot *sr, const struct machine *m, const uint64_t *idx,
-			   size_t n)
+			   size_t n, uint64_t **also, size_t *nalso)
 {
-	_cleanup_free_ uint64_t *sorted = NULL;
+	_cleanup_free_ uint64_t *sorted = NULL, *more = NULL;
 	_cleanup_free_ char *text = NULL;
 	struct iomem io = { 0 };
+	size_t nmore = 0, cap = 0;
 	int r = 1, last = -1;
 
+	*also = NULL;
+	*nalso = 0;
 	if (!n || !m->block_size)
 		return 0;
 	/* newest first: while a device is being added its last block is not bound yet */
@@ -1368,10 +1371,12 @@ int machine_dimms_complete(struct sysroot *sr, const struct machine *m, const ui
 			return r;
 	}
 	/*
-	 * Every block is bound, so the add of its range is over; but udev may
-	 * not have passed on all of the range's events yet.  The range is the
-	 * "System RAM" resource __add_memory() registered: each of its blocks
-	 * must be in this batch or already known.
+	 * Every block is bound, so the add of its range is over.  The range is
+	 * the "System RAM" resource __add_memory() registered; udev may not
+	 * have passed on the events of all its blocks yet (under load it takes
+	 * longer to relay 64 events than the kernel takes to add 8 GiB), but
+	 * sysfs shows them: a block of the range that is neither in this
+	 * batch nor known must be bound too, and joins the batch.
 	 */
 	r = sysroot_read_file(sr, PROC_IOMEM, &text, NULL);
 	if (r < 0)
@@ -1399,11 +1404,21 @@ int machine_dimms_complete(struct sysroot *sr, const struct machine *m, const ui
 			continue; /* this range was checked for the block before */
 		last = k;
 		for (uint64_t b = io.res[k].start / m->block_size;
-		     r == 1 && b <= io.res[k].end / m->block_size; b++)
-			if (!machine_block_by_index(m, b) &&
-			    !bsearch(&b, sorted, n, sizeof(*sorted), cmp_u64))
-				r = 0;
+		     r == 1 && b <= io.res[k].end / m->block_size; b++) {
+			if (machine_block_by_index(m, b) ||
+			    bsearch(&b, sorted, n, sizeof(*sorted), cmp_u64))
+				continue;
+			r = block_bound_to_dimm(sr, m->is_numa, b);
+			if (r == 1 && grow_array((void **)&more, &cap, nmore + 1, sizeof(*more)) < 0)
+				r = -ENOMEM;
+			if (r == 1)
+				more[nmore++] = b;
+		}
 	}
 	iomem_free(&io);
+	if (r == 1) {
+		*also = TAKE_PTR(more);
+		*nalso = nmore;
+	}
 	return r;
 }

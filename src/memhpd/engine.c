@@ -658,9 +658,22 @@ int engine_process(struct daemon *d)
 
 bool engine_batch_ready(struct daemon *d)
 {
+	_cleanup_free_ uint64_t *also = NULL;
+	size_t nalso = 0;
+
 	if (!d->m || d->rescan || d->process_all || d->dirty_dax.n || !d->ndirty)
 		return false;
-	return machine_dimms_complete(d->sr, d->m, d->dirty_blocks, d->ndirty) == 1;
+	if (machine_dimms_complete(d->sr, d->m, d->dirty_blocks, d->ndirty, &also, &nalso) != 1)
+		return false;
+	/* blocks of these DIMMs whose events udev has still to pass on */
+	if (nalso && grow_array((void **)&d->dirty_blocks, &d->dirty_cap, d->ndirty + nalso,
+				sizeof(*d->dirty_blocks)) < 0)
+		return false;
+	for (size_t i = 0; i < nalso; i++)
+		d->dirty_blocks[d->ndirty++] = also[i];
+	if (nalso)
+		log_debug("%zu block(s) of complete DIMMs not heard of yet join the batch", nalso);
+	return true;
 }
 
 int engine_coldplug(struct daemon *d)

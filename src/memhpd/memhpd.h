@@ -191,7 +191,9 @@ int engine_process(struct daemon *d);
 /*
  * Whether the pending batch can be processed before its settle time is up:
  * only memory blocks changed, and they all belong to ACPI DIMMs whose add is
- * over (machine_dimms_complete).  Reads sysfs; errors count as "not yet".
+ * over (machine_dimms_complete).  The DIMMs' other blocks, whose uevents
+ * are still on their way, join the batch.  Reads sysfs; errors count as
+ * "not yet".
  */
 bool engine_batch_ready(struct daemon *d);
 /* kernel_auto_online handling at start */

@@ -1258,26 +1258,48 @@ def sc_settle(h):
           "no batch counted as processed early: %s -> %s" %
           (c0.get("batches_early"), c.get("batches_early")))
 
-    # a DIMM whose last block udev has not passed on yet: the rest waits for it
+    # a DIMM whose later add uevents udev has not passed on yet: sysfs shows the
+    # add is over (every block bound), so the whole DIMM goes online from its
+    # first uevent, and the late uevents change nothing
     since = time.monotonic()
     h.kernel.add_dimm("PNP0C80:02", 80, 8, emit=False)
-    for idx in range(80, 87):
+    h.kernel.emit(bpath(80), "add")
+    h.wait_online(range(80, 88), "Movable", timeout=settle - 1.5, daemon=d)
+    say("DIMM online %.0f ms after its first of 8 add uevents" %
+        ((time.monotonic() - since) * 1000))
+    h.quiesce(d)
+    late = time.monotonic()
+    for idx in range(81, 88):
+        h.kernel.emit(bpath(idx), "add")
+    h.quiesce(d)
+    eq(h.writes_for(r"memory\d+/state ", late), [], "state writes after the late uevents")
+    eq(h.count_log(r"PNP0C80:02: decided ", since), 1, "decisions for PNP0C80:02")
+
+    # a DIMM whose add is not over (its last block not bound to it yet): the
+    # rest waits for it
+    h.kernel.add_dimm("PNP0C80:03", 88, 8, emit=False)
+    link = h.kernel.p(h.kernel.block_dir(95) + "/firmware_node")
+    target = os.readlink(link)
+    os.unlink(link)
+    for idx in range(88, 95):
         h.kernel.emit(bpath(idx), "add")
     time.sleep(1.5)
-    eq([h.block(i)[0] for i in range(80, 87)], ["offline"] * 7,
-       "blocks of a DIMM with one add uevent still to come")
+    eq([h.block(i)[0] for i in range(88, 96)], ["offline"] * 8,
+       "blocks of a DIMM whose last block is not bound yet")
+    os.symlink(target, link)
     t_last = time.monotonic()
-    h.kernel.emit(bpath(87), "add")
-    h.wait_online(range(80, 88), "Movable", timeout=settle - 1.5, daemon=d)
-    say("DIMM online %.0f ms after its last add uevent" % ((time.monotonic() - t_last) * 1000))
+    h.kernel.emit(bpath(95), "add")
+    h.wait_online(range(88, 96), "Movable", timeout=settle - 1.5, daemon=d)
+    say("DIMM online %.0f ms after its last block was bound" %
+        ((time.monotonic() - t_last) * 1000))
     h.quiesce(d)
 
     # a block no ACPI device claims (no firmware_node): the settle time, in full
     since = time.monotonic()
-    h.kernel.add_block(96, node=0)
-    h.kernel.emit(bpath(96), "add")
-    t, _ = h.wait_log(r"memory96: decided ", since, settle + 3, d)
-    check(t - since >= settle - 0.5, "memory96 decided %.2f s after its add, before the "
+    h.kernel.add_block(104, node=0)
+    h.kernel.emit(bpath(104), "add")
+    t, _ = h.wait_log(r"memory104: decided ", since, settle + 3, d)
+    check(t - since >= settle - 0.5, "memory104 decided %.2f s after its add, before the "
           "settle time (%g s) was up" % (t - since, settle))
     check(d.alive(), "memhpd died")
 
