@@ -175,7 +175,7 @@ struct machine {
 	bool is_numa; /* /sys/devices/system/node exists: blocks get node links */
 
 	struct mem_block *blocks; /* ascending index */
-	size_t nblocks;
+	size_t nblocks, blocks_cap;
 	struct mem_device *devices;
 	size_t ndevices;
 	struct dax_device *dax;

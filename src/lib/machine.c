@@ -543,6 +543,7 @@ static int scan_blocks(struct sysroot *sr, struct machine *m)
 	qsort(idx, n, sizeof(*idx), cmp_u64);
 
 	m->blocks = calloc(n ? n : 1, sizeof(*m->blocks));
+	m->blocks_cap = n ? n : 1;
 	node_of = malloc((n ? n : 1) * sizeof(*node_of));
 	gone = calloc(n ? n : 1, sizeof(*gone));
 	if (!m->blocks || !node_of || !gone)
@@ -1006,7 +1007,7 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 	_cleanup_free_ size_t *pos = NULL, *devs = NULL;
 	_cleanup_free_ uint64_t *add = NULL;
 	struct machine t = { 0 };
-	size_t nknown = 0, nadd = 0, ndevs = 0, cap;
+	size_t nknown = 0, nadd = 0, ndevs = 0;
 	uint64_t above = 0;
 	enum memmap_param param;
 	int r;
@@ -1088,11 +1089,11 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 		devs[ndevs++] = (size_t)b->device;
 	}
 	/* new blocks: appended in index order, like a scan would have them */
-	cap = m->nblocks;
 	for (size_t i = 0; i < nadd; i++) {
 		struct mem_block *b;
 
-		if (grow_array((void **)&m->blocks, &cap, m->nblocks + 1, sizeof(*m->blocks)) < 0) {
+		if (grow_array((void **)&m->blocks, &m->blocks_cap, m->nblocks + 1,
+			       sizeof(*m->blocks)) < 0) {
 			reset_derived(&t);
 			return -ENOMEM;
 		}
@@ -1172,7 +1173,6 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 
 int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, size_t n)
 {
-	size_t cap = m->nblocks;
 	int r;
 
 	r = update_in_place(sr, m, idx, n);
@@ -1194,7 +1194,8 @@ int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, s
 			}
 			continue;
 		}
-		if (grow_array((void **)&m->blocks, &cap, m->nblocks + 1, sizeof(*m->blocks)) < 0)
+		if (grow_array((void **)&m->blocks, &m->blocks_cap, m->nblocks + 1,
+			       sizeof(*m->blocks)) < 0)
 			return -ENOMEM;
 		for (pos = m->nblocks; pos > 0 && m->blocks[pos - 1].index > idx[i]; pos--)
 			;

@@ -194,48 +194,84 @@ json_object *state_to_json(const struct state *st)
 	return root;
 }
 
-/* A string with its NUL, so that "a","bc" and "ab","c" differ. */
-static void key_str(FILE *f, const char *s)
-{
-	fwrite(s, 1, strlen(s) + 1, f);
-}
-
 /*
  * Everything record_to_json() prints, as bytes: records with equal keys
  * have equal JSON.  Exact, unlike a hash: a stale record in the state file
- * would tell the next memhpd a wrong story.
+ * would tell the next memhpd a wrong story.  One walk over the fields
+ * either compares them with a kept key (cmp) or writes a new one (out).
  */
-static int record_key(const struct dev_record *rec, char **out, size_t *len)
-{
-	FILE *f = open_memstream(out, len);
+struct key_walk {
+	const char *cmp; /* the kept key, or NULL */
+	size_t cmp_len;
+	char *out; /* NULL while only comparing or counting */
+	size_t len; /* bytes walked */
+	bool differs;
+};
 
-	if (!f)
-		return -ENOMEM;
-	key_str(f, rec->id);
-	fwrite(&rec->type, sizeof(rec->type), 1, f);
-	key_str(f, rec->decision);
-	key_str(f, rec->zone);
-	key_str(f, rec->memmap);
-	fwrite(&rec->memmap_chosen, sizeof(rec->memmap_chosen), 1, f);
-	fwrite(&rec->decided_at, sizeof(rec->decided_at), 1, f);
-	fwrite(&rec->applied_at, sizeof(rec->applied_at), 1, f);
-	fwrite(&rec->onlined, sizeof(rec->onlined), 1, f);
-	fwrite(&rec->by_other, sizeof(rec->by_other), 1, f);
-	fwrite(&rec->failed, sizeof(rec->failed), 1, f);
-	key_str(f, rec->last_error);
-	fwrite(&rec->memmap_on_device_bytes, sizeof(rec->memmap_on_device_bytes), 1, f);
-	fwrite(&rec->memmap_in_ram_bytes, sizeof(rec->memmap_in_ram_bytes), 1, f);
-	fwrite(&rec->reasons.n, sizeof(rec->reasons.n), 1, f);
+static void key_bytes(struct key_walk *k, const void *p, size_t n)
+{
+	if (k->cmp && !k->differs)
+		k->differs = k->len + n > k->cmp_len || memcmp(k->cmp + k->len, p, n);
+	if (k->out)
+		memcpy(k->out + k->len, p, n);
+	k->len += n;
+}
+
+/* A string with its NUL, so that "a","bc" and "ab","c" differ. */
+static void key_str(struct key_walk *k, const char *s)
+{
+	key_bytes(k, s, strlen(s) + 1);
+}
+
+#define KEY(k, field) key_bytes(k, &(field), sizeof(field))
+
+static void record_key(struct key_walk *k, const struct dev_record *rec)
+{
+	key_str(k, rec->id);
+	KEY(k, rec->type);
+	key_str(k, rec->decision);
+	key_str(k, rec->zone);
+	key_str(k, rec->memmap);
+	KEY(k, rec->memmap_chosen);
+	KEY(k, rec->decided_at);
+	KEY(k, rec->applied_at);
+	KEY(k, rec->onlined);
+	KEY(k, rec->by_other);
+	KEY(k, rec->failed);
+	key_str(k, rec->last_error);
+	KEY(k, rec->memmap_on_device_bytes);
+	KEY(k, rec->memmap_in_ram_bytes);
+	KEY(k, rec->reasons.n);
 	for (size_t i = 0; i < rec->reasons.n; i++)
-		key_str(f, rec->reasons.v[i]);
-	fwrite(&rec->handled.n, sizeof(rec->handled.n), 1, f);
+		key_str(k, rec->reasons.v[i]);
+	KEY(k, rec->handled.n);
 	if (rec->handled.n)
-		fwrite(rec->handled.v, sizeof(*rec->handled.v), rec->handled.n, f);
-	if (fclose(f) != 0) {
-		free(*out);
-		*out = NULL;
+		key_bytes(k, rec->handled.v, rec->handled.n * sizeof(*rec->handled.v));
+}
+
+/* Whether the record still says what its kept JSON was made from. */
+static bool record_unchanged(const struct dev_record *rec)
+{
+	struct key_walk k = { .cmp = rec->json_key, .cmp_len = rec->json_key_len };
+
+	if (!rec->json)
+		return false;
+	record_key(&k, rec);
+	return !k.differs && k.len == rec->json_key_len;
+}
+
+static int record_key_new(const struct dev_record *rec, char **out, size_t *len)
+{
+	struct key_walk k = { 0 };
+
+	record_key(&k, rec); /* counts */
+	k.out = malloc(k.len ? k.len : 1);
+	if (!k.out)
 		return -ENOMEM;
-	}
+	*len = k.len;
+	k.len = 0;
+	record_key(&k, rec);
+	*out = k.out;
 	return 0;
 }
 
@@ -254,11 +290,11 @@ static int record_text(struct dev_record *rec)
 	char *text, *t;
 	int r;
 
-	r = record_key(rec, &key, &klen);
+	if (record_unchanged(rec))
+		return 0;
+	r = record_key_new(rec, &key, &klen);
 	if (r < 0)
 		return r;
-	if (rec->json && klen == rec->json_key_len && !memcmp(key, rec->json_key, klen))
-		return 0;
 	o = record_to_json(rec);
 	if (!o)
 		return -ENOMEM;
@@ -295,12 +331,12 @@ static int record_text(struct dev_record *rec)
  */
 int state_write(struct state *st, const char *path)
 {
-	static const char tail[] = "\n}";
+	static const char devices[] = ",\n  \"devices\":[\n", end[] = "  ]\n}\n";
 	json_object *head = json_object_new_object(), *cnt = json_object_new_object();
 	_cleanup_free_ char *text = NULL;
-	size_t hlen = 0, len = 0;
+	size_t hlen = 0, len;
 	const char *h;
-	FILE *f;
+	char *t;
 	int r;
 
 	if (!head || !cnt) {
@@ -324,26 +360,28 @@ int state_write(struct state *st, const char *path)
 	json_object_object_add(head, "counters", cnt);
 	h = json_object_to_json_string_length(
 		head, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &hlen);
-	if (!h || hlen < sizeof(tail) - 1 || memcmp(h + hlen - 2, tail, 2)) {
+	/* json-c's text of the head ends in "\n}": the devices go before that */
+	if (!h || hlen < 2 || memcmp(h + hlen - 2, "\n}", 2)) {
 		json_object_put(head);
 		return -ENOMEM;
 	}
-	f = open_memstream(&text, &len);
-	if (!f) {
+	len = hlen - 2 + strlen(devices) + strlen(end);
+	for (size_t i = 0; i < st->ndev; i++)
+		len += st->dev[i].json_len + 2;
+	text = malloc(len + 1);
+	if (!text) {
 		json_object_put(head);
 		return -ENOMEM;
 	}
-	fwrite(h, 1, hlen - 2, f);
+	t = mempcpy(text, h, hlen - 2);
 	json_object_put(head);
-	fputs(",\n  \"devices\":[\n", f);
+	t = mempcpy(t, devices, strlen(devices));
 	for (size_t i = 0; i < st->ndev; i++) {
-		fwrite(st->dev[i].json, 1, st->dev[i].json_len, f);
-		fputs(i + 1 < st->ndev ? ",\n" : "\n", f);
+		t = mempcpy(t, st->dev[i].json, st->dev[i].json_len);
+		t = mempcpy(t, i + 1 < st->ndev ? ",\n" : "\n", i + 1 < st->ndev ? 2 : 1);
 	}
-	fputs("  ]\n}\n", f);
-	if (fclose(f) != 0)
-		return -ENOMEM;
-	return write_file_atomic(path, text, len);
+	t = mempcpy(t, end, strlen(end));
+	return write_file_atomic(path, text, (size_t)(t - text));
 }
 
 /* ---- reading ---- */
