@@ -16,7 +16,11 @@ What is measured (medians of --runs runs, min-max, interleaved with the referenc
   coldplug  memhpd --once --sysroot T under the fake kernel (LD_PRELOAD
             libmemhp-fakekernel.so) onlining every offline block the policy wants online;
             baseline: the same command once everything is done (scan + decide, no writes),
-            and that baseline without the fake kernel (its cost on reads).
+            and that baseline without the fake kernel (its cost on reads).  Reference:
+            bench/naive-online.c under the same fake kernel, on the same pristine tree
+            (every offline block written online_movable, nothing read back: what a udev
+            rule does, the floor of onlining through the emulated kernel); the ratio is
+            per block onlined, since memhpd's policy leaves some blocks offline.
   rss       peak RSS of the coldplug (getrusage ru_maxrss) and idle VmRSS of a running daemon
             (control socket and state file on, after READY=1 and the coldplug).
   events    per-event daemon CPU through the umockdev harness (bench/storm.py), trickle (one
@@ -120,6 +124,26 @@ def count_states(root):
     return on, off
 
 
+def build_naive():
+    """bench/naive-online.c, the reference onliner of the coldplug row."""
+    out = os.path.join(B.build_dir(), "bench", "naive-online")
+    src = os.path.join(B.HERE, "naive-online.c")
+    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
+        return out
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    r = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-std=gnu11", "-o", out, src],
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode:
+        raise SystemExit(f"cannot build naive-online: {r.stderr}")
+    return out
+
+
+def naive(root):
+    """The reference: every offline block written online_movable, under the fake kernel."""
+    r = B.run_timed([build_naive(), root], env=fake_env(root), stdout=subprocess.PIPE)
+    return r
+
+
 def once(root, shim=True):
     cmd = [B.binary("memhpd"), "--once", "--sysroot", root, "--stderr", "--log-level", "notice"]
     return B.run_timed(cmd, env=fake_env(root) if shim else None)
@@ -132,10 +156,19 @@ def bench_coldplug(res, sizes, runs):
     out = {}
     for n in sizes:
         root, snap, noff = work_tree(n)
-        cold, base, base_noshim, cpu, base_cpu = [], [], [], [], []
+        cold, base, base_noshim, cpu, base_cpu, ref = [], [], [], [], [], []
         peak = 0
         onlined = None
+        snap.restore()
+        on0, _ = count_states(root)
         for i in range(runs):
+            # the reference first, on the same pristine tree (interleaved)
+            snap.restore()
+            r = naive(root)
+            if r.rc != 0:
+                raise SystemExit(f"naive-online on {root} exited {r.rc}: {r.err.decode()[-400:]}")
+            ref.append(r.wall)
+            on_ref, _ = count_states(root)
             snap.restore()
             r = once(root)
             if r.rc != 0:
@@ -159,21 +192,33 @@ def bench_coldplug(res, sizes, runs):
         sc, sb, sn = B.stats(cold), B.stats(base), B.stats(base_noshim)
         per = [(c - b) / max(onlined, 1) for c, b in zip(cold, base)]
         sp = B.stats(per)
+        # naive-online onlines every offline block, memhpd what its policy wants: per block
+        ref_onlined = max(on_ref - on0, 1)
+        sr = B.stats(ref)
+        ratio = B.stats([(c / max(onlined, 1)) / (f / ref_onlined) for c, f in zip(cold, ref)])
         print(f"{n:>7} {onlined:>7}  {B.fmt_stat(sc):<34} {B.fmt_time(sc['median'] / max(onlined, 1)):>9}  "
               f"{B.fmt_stat(sb):<34} {B.fmt_stat(sn):<34} {B.fmt_kib(peak):>9}")
+        print(f"{'':>7} {'':>7}  reference naive-online (every offline block online_movable, "
+              f"no reads back): {B.fmt_stat(sr)} for {ref_onlined} blocks, "
+              f"{B.fmt_time(sr['median'] / ref_onlined)}/block; memhpd per block "
+              f"{ratio['median']:.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f})")
         print(f"{'':>7} {'':>7}  CPU: coldplug {B.fmt_stat(B.stats(cpu))}, nothing to do "
               f"{B.fmt_stat(B.stats(base_cpu))}; onlining alone (coldplug - nothing to do) "
               f"{B.fmt_time(sp['median'])}/block wall")
         res.add("scale", f"--once coldplug, {n} blocks ({onlined} onlined)", sc["median"], "s",
                 ref=f"nothing to do {sb['median']:.3f} s (no fake kernel {sn['median']:.3f} s)",
                 target="< 1 s at 65,536" if n == 65536 else None,
-                note=f"CPU {B.stats(cpu)['median']:.2f} s (nothing to do "
+                note=f"per block {ratio['median']:.2f}x naive-online ({sr['median']:.2f} s for "
+                     f"{ref_onlined} blocks); "
+                     f"CPU {B.stats(cpu)['median']:.2f} s (nothing to do "
                      f"{B.stats(base_cpu)['median']:.2f} s); "
                      f"{sc['median'] / max(onlined, 1) * 1e6:.0f} us/block overall, "
                      f"{sp['median'] * 1e6:.0f} us/block beyond the scan; "
                      f"min-max {sc['min']:.2f}-{sc['max']:.2f} s")
         res.add("scale", f"--once peak RSS, {n} blocks", peak, "KiB")
-        out[n] = {"cpu": B.stats(cpu), "base_cpu": B.stats(base_cpu), "coldplug": sc, "base": sb, "base_noshim": sn, "per_block": sp,
+        out[n] = {"cpu": B.stats(cpu), "base_cpu": B.stats(base_cpu), "coldplug": sc, "base": sb,
+                  "base_noshim": sn, "per_block": sp, "naive": sr, "naive_onlined": ref_onlined,
+                  "per_block_vs_naive": ratio,
                   "onlined": onlined, "peak_kib": peak}
     return out
 
