@@ -8,7 +8,8 @@ Reuses the umockdev suite's machinery (tests/umockdev/test_memhpd.py: the testbe
 kernel answering memhpd's sysfs stores through libmemhp-umockdev.so, the paced uevent sender).
 Per run, a fresh testbed holds a synthetic tree of --tree blocks (4 nodes) that memhpd --once
 coldplugs under the fake kernel first (so the daemon starts on a settled machine; trees of
---one-daemon blocks or more live in /var/tmp, not /dev/shm), and a fresh daemon runs
+--one-daemon blocks or more live in /var/tmp, not /dev/shm, but memhpd's run directory with
+its state file stays in /dev/shm like /run), and a fresh daemon runs
 with the shipped defaults (batch 200 ms):
 
   trickle  --trickle single-block ACPI DIMMs, one at a time, each waited for until online and
@@ -73,6 +74,9 @@ def reexec_under_umockdev():
     # the testbed (a copy of the tree) belongs in RAM like the tree itself, except a big one:
     # /dev/shm's inodes are shared with everyone (65,536 blocks are 810k files)
     os.environ.setdefault("TMPDIR", "/dev/shm" if not BIG else "/var/tmp")
+    # the daemon's run directory stays in RAM, like /run: the state file is written and
+    # fsync'ed after every batch, on ext4 a cost the small trees (in /dev/shm) would not pay
+    os.environ.setdefault("MEMHP_RUNDIR_PARENT", "/dev/shm")
     sys.stdout.flush()
     py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
     os.execvp("umockdev-wrapper", ["umockdev-wrapper", py] + sys.argv)

@@ -183,6 +183,9 @@ struct machine {
 	struct numa_node *nodes; /* ascending id */
 	size_t nnodes;
 	struct iomem iomem;
+	/* the /proc/iomem text iomem was parsed from, and its malformed lines */
+	char *iomem_text;
+	unsigned iomem_bad, iomem_first_bad;
 
 	uint64_t memmap_on_device_bytes, memmap_in_ram_bytes;
 

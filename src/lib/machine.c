@@ -702,10 +702,33 @@ static int scan_nodes(struct sysroot *sr, struct machine *m)
 	return 0;
 }
 
+static void iomem_errors(struct machine *m)
+{
+	if (m->iomem_bad)
+		machine_add_error(m, PROC_IOMEM, -EINVAL, "%u malformed line(s), first at line %u",
+				  m->iomem_bad, m->iomem_first_bad);
+}
+
+/* Parse text (taken) into m->iomem, which is empty. */
+static void iomem_from_text(struct machine *m, char *text)
+{
+	int r;
+
+	m->iomem_bad = m->iomem_first_bad = 0;
+	r = iomem_parse(text, &m->iomem, &m->iomem_bad, &m->iomem_first_bad);
+	if (r < 0) {
+		machine_add_error(m, PROC_IOMEM, r, "cannot parse: %s", strerror(-r));
+		free(text);
+		return;
+	}
+	iomem_errors(m);
+	free(m->iomem_text);
+	m->iomem_text = text;
+}
+
 static void scan_iomem(struct sysroot *sr, struct machine *m)
 {
-	_cleanup_free_ char *text = NULL;
-	unsigned bad = 0, first_bad = 0;
+	char *text = NULL;
 	int r;
 
 	r = sysroot_read_file(sr, PROC_IOMEM, &text, NULL);
@@ -714,12 +737,7 @@ static void scan_iomem(struct sysroot *sr, struct machine *m)
 			machine_add_error(m, PROC_IOMEM, r, "cannot read: %s", strerror(-r));
 		return;
 	}
-	r = iomem_parse(text, &m->iomem, &bad, &first_bad);
-	if (r < 0)
-		machine_add_error(m, PROC_IOMEM, r, "cannot parse: %s", strerror(-r));
-	else if (bad)
-		machine_add_error(m, PROC_IOMEM, -EINVAL, "%u malformed line(s), first at line %u",
-				  bad, first_bad);
+	iomem_from_text(m, text);
 }
 
 /* Add (sign 1) or take away (sign -1) one block's share of the node and machine sums. */
@@ -845,6 +863,9 @@ static void reset_derived(struct machine *m)
 	m->nnodes = 0;
 	iomem_free(&m->iomem);
 	memset(&m->iomem, 0, sizeof(m->iomem));
+	free(m->iomem_text);
+	m->iomem_text = NULL;
+	m->iomem_bad = m->iomem_first_bad = 0;
 	free(m->errors);
 	m->errors = NULL;
 	m->nerrors = 0;
@@ -932,10 +953,11 @@ static bool iomem_extends(const struct iomem *now, const struct iomem *before, u
  * The machine-wide inputs of the grouping read as before (nodes, dax) or
  * only grew above the blocks the model has (iomem, when `above` is not 0).
  */
-static bool inputs_equal(const struct machine *a, const struct machine *b, uint64_t above)
+static bool inputs_equal(const struct machine *a, const struct machine *b, bool iomem_same,
+			 uint64_t above)
 {
 	if (a->nnodes != b->nnodes || a->ndax != b->ndax ||
-	    !iomem_extends(&a->iomem, &b->iomem, above))
+	    (!iomem_same && !iomem_extends(&a->iomem, &b->iomem, above)))
 		return false;
 	for (size_t i = 0; i < a->nnodes; i++)
 		if (a->nodes[i].id != b->nodes[i].id)
@@ -1010,6 +1032,7 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 	size_t nknown = 0, nadd = 0, ndevs = 0;
 	uint64_t above = 0;
 	enum memmap_param param;
+	bool iomem_same = false;
 	int r;
 
 	if (!n || !m->ndevices || !m->nblocks || (m->is_s390 && !m->has_fw_memory))
@@ -1055,17 +1078,38 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 	t.is_numa = m->is_numa;
 	r = scan_nodes(sr, &t);
 	if (r >= 0) {
-		scan_iomem(sr, &t);
+		/* the text m->iomem came from, again: no parse (most batches) */
+		char *text = NULL;
+		int ri = sysroot_read_file(sr, PROC_IOMEM, &text, NULL);
+
+		if (ri >= 0 && m->iomem_text && streq(text, m->iomem_text)) {
+			iomem_same = true;
+			free(text);
+			t.iomem_bad = m->iomem_bad;
+			t.iomem_first_bad = m->iomem_first_bad;
+			iomem_errors(&t);
+		} else if (ri >= 0) {
+			iomem_from_text(&t, text);
+		} else if (ri != -ENOENT) {
+			machine_add_error(&t, PROC_IOMEM, ri, "cannot read: %s", strerror(-ri));
+		}
 		r = machine_scan_dax(sr, &t);
 	}
-	if (r < 0 || !inputs_equal(&t, m, nadd ? above : 0)) {
+	if (r < 0 || !inputs_equal(&t, m, iomem_same, nadd ? above : 0)) {
 		reset_derived(&t);
 		return r < 0 ? r : 0;
 	}
-	/* the new /proc/iomem: new blocks are classified by it */
-	iomem_free(&m->iomem);
-	m->iomem = t.iomem;
-	memset(&t.iomem, 0, sizeof(t.iomem));
+	if (!iomem_same) {
+		/* the new /proc/iomem: new blocks are classified by it */
+		iomem_free(&m->iomem);
+		free(m->iomem_text);
+		m->iomem = t.iomem;
+		m->iomem_text = t.iomem_text;
+		m->iomem_bad = t.iomem_bad;
+		m->iomem_first_bad = t.iomem_first_bad;
+		memset(&t.iomem, 0, sizeof(t.iomem));
+		t.iomem_text = NULL;
+	}
 
 	free(m->errors);
 	m->errors = NULL;
@@ -1358,6 +1402,7 @@ int machine_dimms_complete(struct sysroot *sr, const struct machine *m, const ui
 	_cleanup_free_ uint64_t *sorted = NULL, *more = NULL;
 	_cleanup_free_ char *text = NULL;
 	struct iomem io = { 0 };
+	const struct iomem *cached = NULL, *use;
 	size_t nmore = 0, cap = 0;
 	int r = 1, last = -1;
 
@@ -1382,9 +1427,13 @@ int machine_dimms_complete(struct sysroot *sr, const struct machine *m, const ui
 	r = sysroot_read_file(sr, PROC_IOMEM, &text, NULL);
 	if (r < 0)
 		return r;
-	r = iomem_parse(text, &io, NULL, NULL);
-	if (r < 0)
-		return r;
+	if (m->iomem_text && streq(text, m->iomem_text)) {
+		cached = &m->iomem; /* what m parsed from this very text */
+	} else {
+		r = iomem_parse(text, &io, NULL, NULL);
+		if (r < 0)
+			return r;
+	}
 	sorted = malloc(n * sizeof(*sorted));
 	if (!sorted) {
 		iomem_free(&io);
@@ -1392,10 +1441,11 @@ int machine_dimms_complete(struct sysroot *sr, const struct machine *m, const ui
 	}
 	memcpy(sorted, idx, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), cmp_u64);
-	r = io.addresses_hidden ? 0 : 1;
+	use = cached ? cached : &io;
+	r = use->addresses_hidden ? 0 : 1;
 	for (size_t i = 0; i < n && r == 1; i++) {
 		uint64_t start = sorted[i] * m->block_size;
-		int k = iomem_find_containing(&io, start, start + m->block_size - 1, "System RAM");
+		int k = iomem_find_containing(use, start, start + m->block_size - 1, "System RAM");
 
 		if (k < 0) {
 			r = 0;
@@ -1404,8 +1454,8 @@ int machine_dimms_complete(struct sysroot *sr, const struct machine *m, const ui
 		if (k == last)
 			continue; /* this range was checked for the block before */
 		last = k;
-		for (uint64_t b = io.res[k].start / m->block_size;
-		     r == 1 && b <= io.res[k].end / m->block_size; b++) {
+		for (uint64_t b = use->res[k].start / m->block_size;
+		     r == 1 && b <= use->res[k].end / m->block_size; b++) {
 			if (machine_block_by_index(m, b) ||
 			    bsearch(&b, sorted, n, sizeof(*sorted), cmp_u64))
 				continue;

@@ -702,7 +702,10 @@ class Harness:
         self.kernel = None
         self.notify = None
         self.tb = None
-        self.rundir = tempfile.mkdtemp(prefix="memhp-umockdev-")
+        # memhpd's run directory (state file, metrics, sockets): like /run, on tmpfs when
+        # the benchmark puts a big testbed on disk (MEMHP_RUNDIR_PARENT)
+        self.rundir = tempfile.mkdtemp(prefix="memhp-umockdev-",
+                                       dir=os.environ.get("MEMHP_RUNDIR_PARENT"))
         self.conf = os.path.join(self.rundir, "memhpd.conf")
         self.state_path = os.path.join(self.rundir, "state.json")
         self.control = os.path.join(self.rundir, "control")
