@@ -143,6 +143,21 @@ static void update_block(struct mem_block *b, const struct block_view *v)
 	b->zone = online_zone(v);
 }
 
+/* Read the block into v and b; on failure the result says so (FAILED) and -errno. */
+static int look(struct sysroot *sr, struct mem_block *b, struct block_view *v,
+		struct action_result *res)
+{
+	int r = read_view(sr, b, v, res);
+
+	if (r < 0) {
+		res->outcome = OUTCOME_FAILED;
+		res->err = r;
+		return r;
+	}
+	update_block(b, v);
+	return 0;
+}
+
 /*
  * Write val to the block's state attribute, retrying EBUSY/EAGAIN.  At most
  * o->retries + 1 writes; with o->timeout_ms != 0 no sleep reaches past that
@@ -217,13 +232,8 @@ int action_online_block(struct sysroot *sr, struct mem_block *b, enum zone_choic
 	 * an online block is reported as such and never written.
 	 */
 	if (b->state != BLOCK_OFFLINE) {
-		r = read_view(sr, b, &v, res);
-		if (r < 0) {
-			res->outcome = OUTCOME_FAILED;
-			res->err = r;
+		if (look(sr, b, &v, res) < 0)
 			return 0;
-		}
-		update_block(b, &v);
 		if (v.state == BLOCK_ONLINE) {
 			res->zone = online_zone(&v);
 			res_set(res, OUTCOME_ALREADY, "already online (%s)", zone_name(res->zone));
@@ -297,13 +307,8 @@ int action_offline_block(struct sysroot *sr, struct mem_block *b, const struct a
 		return r;
 	snprintf(path, sizeof(path), SYSFS_MEMORY "/%s/state", b->name);
 
-	r = read_view(sr, b, &v, res);
-	if (r < 0) {
-		res->outcome = OUTCOME_FAILED;
-		res->err = r;
+	if (look(sr, b, &v, res) < 0)
 		return 0;
-	}
-	update_block(b, &v);
 	if (v.state == BLOCK_OFFLINE) {
 		res_set(res, OUTCOME_ALREADY, "already offline");
 		return 0;

@@ -968,24 +968,7 @@ static bool inputs_equal(const struct machine *a, const struct machine *b, bool 
 	return true;
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Drop repeats from a sorted array; returns the new length. */
-static size_t uniq_size(size_t *v, size_t n)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (!k || v[i] != v[k - 1])
-			v[k++] = v[i];
-	return k;
-}
-
 static size_t uniq_u64(uint64_t *v, size_t n)
 {
 	size_t k = 0;
@@ -1026,8 +1009,8 @@ static void apply_verdict(struct machine *m, struct mem_block *b)
 static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t *idx, size_t n)
 {
 	_cleanup_free_ struct mem_block *old = NULL;
-	_cleanup_free_ size_t *pos = NULL, *devs = NULL;
-	_cleanup_free_ uint64_t *add = NULL;
+	/* positions in m->blocks and m->devices, as uint64_t to share cmp_u64 */
+	_cleanup_free_ uint64_t *pos = NULL, *devs = NULL, *add = NULL;
 	struct machine t = { 0 };
 	size_t nknown = 0, nadd = 0, ndevs = 0;
 	uint64_t above = 0;
@@ -1047,15 +1030,15 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 		if (b && b->device < 0)
 			return 0; /* a block no device has */
 		if (b)
-			pos[nknown++] = (size_t)(b - m->blocks);
+			pos[nknown++] = (uint64_t)(b - m->blocks);
 		else if (idx[i] > m->blocks[m->nblocks - 1].index)
 			add[nadd++] = idx[i];
 		else
 			return 0; /* new memory between blocks: indices would move */
 	}
 	/* a block named twice is taken once */
-	qsort(pos, nknown, sizeof(*pos), cmp_size);
-	nknown = uniq_size(pos, nknown);
+	qsort(pos, nknown, sizeof(*pos), cmp_u64);
+	nknown = uniq_u64(pos, nknown);
 	qsort(add, nadd, sizeof(*add), cmp_u64);
 	nadd = uniq_u64(add, nadd);
 	old = calloc(nknown ? nknown : 1, sizeof(*old));
@@ -1130,7 +1113,7 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 			reset_derived(&t);
 			return 0;
 		}
-		devs[ndevs++] = (size_t)b->device;
+		devs[ndevs++] = (uint64_t)b->device;
 	}
 	/* new blocks: appended in index order, like a scan would have them */
 	for (size_t i = 0; i < nadd; i++) {
@@ -1158,7 +1141,7 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 			reset_derived(&t);
 			return r;
 		}
-		devs[ndevs++] = (size_t)b->device;
+		devs[ndevs++] = (uint64_t)b->device;
 	}
 
 	/* commit: fresh node figures (the sums stay), the scratch model's errors */
@@ -1208,8 +1191,8 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 		apply_verdict(m, &m->blocks[pos[i]]);
 	for (size_t i = m->nblocks - (ndevs - nknown); i < m->nblocks; i++)
 		apply_verdict(m, &m->blocks[i]);
-	qsort(devs, ndevs, sizeof(*devs), cmp_size);
-	ndevs = uniq_size(devs, ndevs);
+	qsort(devs, ndevs, sizeof(*devs), cmp_u64);
+	ndevs = uniq_u64(devs, ndevs);
 	for (size_t i = 0; i < ndevs; i++)
 		recount_device(m, &m->devices[devs[i]]);
 	return 1;

@@ -143,16 +143,10 @@ static bool same_machine(const struct machine *a, const struct machine *b)
 
 static void put_attr(const char *block, const char *attr, const char *val)
 {
-	char path[PATH_MAX];
-	FILE *f;
+	char rel[256];
 
-	snprintf(path, sizeof(path), "%s/" MEM "/%s/%s", root, block, attr);
-	f = fopen(path, "w");
-	CHECK(f != NULL, "open %s: %m", path);
-	if (!f)
-		return;
-	fputs(val, f);
-	fclose(f);
+	snprintf(rel, sizeof(rel), MEM "/%s/%s", block, attr);
+	put(rel, val);
 }
 
 /* Online <-> offline in the tree, with valid_zones as the kernel would show it. */
@@ -182,20 +176,6 @@ static void update_and_compare(struct machine *m, const uint64_t *idx, size_t n)
 	CHECK_EQ_INT(machine_scan(sr, &fresh), 0);
 	if (fresh)
 		same_machine(m, fresh);
-}
-
-static void append_iomem(const char *line)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/proc/iomem", root);
-	f = fopen(path, "a");
-	CHECK(f != NULL, "open %s: %m", path);
-	if (!f)
-		return;
-	fputs(line, f);
-	fclose(f);
 }
 
 static bool weak_movable(const struct mem_block *b)
@@ -277,7 +257,6 @@ static uint64_t add_block(const struct machine *m, uint64_t gap, int node, const
 	uint64_t idx = m->blocks[m->nblocks - 1].index + 1 + gap;
 	uint64_t start = idx * m->block_size;
 	char d[96], p[160], t[160];
-	FILE *f;
 
 	snprintf(d, sizeof(d), MEM "/memory%" PRIu64, idx);
 	mkpath(d);
@@ -303,14 +282,9 @@ static uint64_t add_block(const struct machine *m, uint64_t gap, int node, const
 		snprintf(t, sizeof(t), "../../memory/memory%" PRIu64, idx);
 		link_at(t, p);
 	}
-	snprintf(p, sizeof(p), "%s/proc/iomem", root);
-	f = fopen(p, "a");
-	CHECK(f != NULL, "open %s: %m", p);
-	if (f) {
-		fprintf(f, "%" PRIx64 "-%" PRIx64 " : System RAM\n", start,
-			start + m->block_size - 1);
-		fclose(f);
-	}
+	snprintf(t, sizeof(t), "%" PRIx64 "-%" PRIx64 " : System RAM\n", start,
+		 start + m->block_size - 1);
+	append("proc/iomem", t);
 	return idx;
 }
 
@@ -422,7 +396,7 @@ int main(int argc, char **argv)
 				 "%" PRIx64 "-%" PRIx64 " : dax9.0\n  %" PRIx64 "-%" PRIx64
 				 " : System RAM (kmem)\n",
 				 o->start, o->start + o->size - 1, o->start, o->start + o->size - 1);
-			append_iomem(line);
+			append("proc/iomem", line);
 		}
 		update_and_compare(m, &a, 1);
 		CHECK(!check_path || in_place == before, "%s: in place", where);
@@ -448,7 +422,6 @@ int main(int argc, char **argv)
 		where = "new DIMM block in the gap";
 		before = in_place;
 		a = gap - 1;
-		tree_root = root;
 		m->blocks[m->nblocks - 1].index -= 2; /* add_block() counts from the last */
 		add_block(m, 0, node, "PNP0C80:71", false);
 		m->blocks[m->nblocks - 1].index += 2;
@@ -461,7 +434,7 @@ int main(int argc, char **argv)
 		unsigned before = in_place;
 
 		where = "iomem changed";
-		append_iomem("7f0000000000-7f0007ffffff : System RAM\n");
+		append("proc/iomem", "7f0000000000-7f0007ffffff : System RAM\n");
 		update_and_compare(m, &idx, 1);
 		CHECK(in_place == before, "%s: updated in place though /proc/iomem changed", where);
 	}

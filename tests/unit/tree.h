@@ -34,19 +34,30 @@ static inline void mkpath(const char *rel)
 	mkdir(p, 0755);
 }
 
-/* root/rel with exactly this content */
-static inline void put(const char *rel, const char *content)
+static inline void write_mode(const char *rel, const char *content, const char *mode)
 {
 	char p[PATH_MAX];
 	FILE *f;
 
 	snprintf(p, sizeof(p), "%s/%s", tree_root, rel);
-	f = fopen(p, "w");
-	CHECK(f != NULL, "create %s", p);
+	f = fopen(p, mode);
+	CHECK(f != NULL, "open %s", p);
 	if (!f)
 		return;
 	fputs(content, f);
 	fclose(f);
+}
+
+/* root/rel with exactly this content */
+static inline void put(const char *rel, const char *content)
+{
+	write_mode(rel, content, "w");
+}
+
+/* content added at the end of root/rel */
+static inline void append(const char *rel, const char *content)
+{
+	write_mode(rel, content, "a");
 }
 
 /* root/rel -> target (as given: relative or absolute) */
