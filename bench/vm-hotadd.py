@@ -3,6 +3,7 @@
 """Hot-add latency and memmap cost in a real guest kernel (QEMU; KVM if it boots, else TCG).
 
     bench/vm-hotadd.py [--sizes 8G,64G] [--runs 5] [--no-latency] [--no-memmap] [--json FILE]
+                       [--memhpd-log FILE]
 
 Uses the vm suite's harness (tests/vm/qemu.py, vmcheck.py) through its public functions; one
 guest at a time.
@@ -154,6 +155,11 @@ def set_udev_rule(g, on):
     g.run("udevadm control --reload")
 
 
+# --memhpd-log FILE: memhpd runs with log_level = debug and each round's log is appended to
+# FILE (a diagnostic: the debug lines cost time in the guest, so not for the table)
+MEMHPD_LOG_COPY = None
+
+
 def prepare(g, method):
     """Leave exactly one onliner in charge."""
     if method == "auto":
@@ -166,11 +172,16 @@ def prepare(g, method):
         set_udev_rule(g, False)
         set_auto_online(g, "offline")
         g.run("rm -f /run/memhpd/state.json /var/lib/memhpd/state.json")
-        start_memhpd(g, CONF_MOVABLE)
+        start_memhpd(g, CONF_MOVABLE + ("[daemon]\nlog_level = debug\n"
+                                        if MEMHPD_LOG_COPY else ""))
 
 
 def finish(g, method):
     if method == "memhpd":
+        if MEMHPD_LOG_COPY:
+            with open(MEMHPD_LOG_COPY, "a") as f:
+                f.write(f"---- round at {time.strftime('%H:%M:%S')} ----\n")
+                f.write(g.out(f"cat {MEMHPD_LOG}"))
         stop_memhpd(g)
 
 
@@ -350,7 +361,12 @@ def main():
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--no-memmap", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--memhpd-log", metavar="FILE",
+                    help="run memhpd at log_level debug and append its log of each round to "
+                         "FILE (diagnostic; the debug output slows memhpd in the guest)")
     a = ap.parse_args()
+    global MEMHPD_LOG_COPY
+    MEMHPD_LOG_COPY = os.path.abspath(a.memhpd_log) if a.memhpd_log else None
     B.be_nice()
     res = B.Results(a.json)
     print(f"vm-hotadd benchmark: {B.machine_line()}", flush=True)

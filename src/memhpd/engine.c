@@ -334,6 +334,7 @@ static int handle_device(struct daemon *d, size_t di)
 	struct decision dec;
 	char id[DEVICE_ID_MAX];
 	unsigned scan_failed;
+	uint64_t t0;
 	size_t n = 0;
 	int r;
 
@@ -409,6 +410,7 @@ static int handle_device(struct daemon *d, size_t di)
 	 * (and a restart after a crash half way decides differently from an
 	 * uninterrupted pass).
 	 */
+	t0 = now_ms();
 	r = ops_online(d->sr, &d->cfg, d->m, blocks, n, zones, ZC_UNSET, d->cfg.offline_timeout_ms,
 		       on_online_result, &a, &tally);
 	if (r < 0)
@@ -422,8 +424,8 @@ static int handle_device(struct daemon *d, size_t di)
 	d->st.dirty = true;
 	log_msg(a.failed ? LOG_WARNING : LOG_INFO, id, NULL, "online",
 		"%s: %u of %zu block(s) online as decided (%u onlined by memhpd, %u by someone else), "
-		"%u failed",
-		id, a.ok, n, tally.ok - tally.by_other, tally.by_other, a.failed);
+		"%u failed, in %" PRIu64 " ms",
+		id, a.ok, n, tally.ok - tally.by_other, tally.by_other, a.failed, now_ms() - t0);
 	d->done_ok += a.ok;
 	d->done_failed += a.failed - scan_failed;
 	return 0;
@@ -586,7 +588,7 @@ int engine_process(struct daemon *d)
 	_cleanup_free_ bool *dev_dirty = NULL;
 	size_t ndirty = d->ndirty;
 	bool scan = d->rescan || !d->m, all = scan || d->process_all, reconfigured = false;
-	uint64_t timeouts = d->st.cnt.failures_node_timeout;
+	uint64_t timeouts = d->st.cnt.failures_node_timeout, t0 = now_ms(), t_model;
 	int r = 0;
 
 	/* take the pending work; events arriving while we work start a new batch */
@@ -602,6 +604,10 @@ int engine_process(struct daemon *d)
 	else if (!all)
 		r = machine_update(d->sr, d->m, dirty, ndirty);
 	/* else: coldplug right after main()'s scan, the model is current */
+	t_model = now_ms();
+	if (r >= 0 && !scan && !all)
+		log_debug("batch of %zu block(s): model %s in %" PRIu64 " ms", ndirty,
+			  r == 1 ? "updated in place" : "regrouped", t_model - t0);
 	if (r < 0) {
 		strv_clear(&d->dirty_dax);
 		d->exit_code = 1;
@@ -652,6 +658,7 @@ int engine_process(struct daemon *d)
 	/* blocks given up on for want of a node link are failures too */
 	d->done_failed += (unsigned)(d->st.cnt.failures_node_timeout - timeouts);
 	strv_clear(&d->dirty_dax);
+	log_debug("pass: decided and applied in %" PRIu64 " ms", now_ms() - t_model);
 	finish_pass(d);
 	return 0;
 }
