@@ -27,6 +27,7 @@ static void set_batch_timer(struct daemon *d, uint64_t when)
 {
 	int r;
 
+	d->batch_timer_at = when;
 	if (d->batch_src) {
 		sd_event_source_set_time(d->batch_src, when);
 		sd_event_source_set_enabled(d->batch_src, SD_EVENT_ONESHOT);
@@ -90,16 +91,26 @@ static int on_batch(sd_event_source *s, uint64_t usec, void *userdata)
 static void arm_batch(struct daemon *d)
 {
 	uint64_t now, deadline, limit, probe;
+	bool pending = d->batch_started != 0;
 
 	sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
-	if (!d->batch_started)
+	if (!pending)
 		d->batch_started = now;
 	deadline = now + (uint64_t)d->cfg.batch_ms * 1000;
 	limit = d->batch_started + (uint64_t)d->cfg.batch_ms * 1000 * BATCH_MAX_FACTOR;
 	if (deadline > limit)
 		deadline = limit;
 	d->batch_deadline = deadline;
+	/*
+	 * A probe already due sooner stays: later events of the batch do not
+	 * push it back.  udevd relays a DIMM's 64 events a few ms apart, and
+	 * a probe 20 ms after each of them ran only after the last one (in a
+	 * guest, 114 ms after the first) although the DIMM was complete at
+	 * the first.
+	 */
 	probe = now + BATCH_PROBE_MS * 1000;
+	if (pending && d->batch_timer_at > now && d->batch_timer_at < probe)
+		probe = d->batch_timer_at;
 	set_batch_timer(d, probe < deadline ? probe : deadline);
 }
 

@@ -146,6 +146,7 @@ struct daemon {
 	sd_event_source *retry_src;  /* node-link waits and EBUSY backoff */
 	uint64_t batch_started;      /* CLOCK_MONOTONIC us of the first pending event */
 	uint64_t batch_deadline;     /* CLOCK_MONOTONIC us when the settle time is up */
+	uint64_t batch_timer_at;     /* CLOCK_MONOTONIC us the batch timer is set to */
 
 	/* pending work collected from events */
 	uint64_t *dirty_blocks;      /* block indices added/changed */

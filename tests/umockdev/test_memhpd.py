@@ -1266,6 +1266,21 @@ def sc_settle(h):
           "no batch counted as processed early: %s -> %s" %
           (c0.get("batches_early"), c.get("batches_early")))
 
+    # a complete DIMM whose uevents trickle in (udevd relays them a few ms apart):
+    # later uevents do not push the probe back, it goes online before the last
+    h.kernel.add_dimm("PNP0C80:04", 112, 64, emit=False)
+    online_at = None
+    for k, idx in enumerate(range(112, 176)):
+        h.kernel.emit(bpath(idx), "add")
+        time.sleep(0.015)
+        if online_at is None and all(h.block(i)[0] == "online" for i in range(112, 176)):
+            online_at = k + 1
+    check(online_at is not None and online_at < 64,
+          "DIMM of 64 blocks online only after %s of its uevents (the probe waited for the "
+          "stream to end)" % online_at)
+    say("DIMM online after %s of its 64 uevents, sent 15 ms apart" % online_at)
+    h.quiesce(d)
+
     # a DIMM whose later add uevents udev has not passed on yet: sysfs shows the
     # add is over (every block bound), so the whole DIMM goes online from its
     # first uevent, and the late uevents change nothing
