@@ -51,7 +51,7 @@ static void set_batch_timer(struct daemon *d, uint64_t when)
 /*
  * The settle time waits out the events of one device.  A DIMM whose add is
  * visibly over (every block of its range bound to its ACPI device:
- * machine_dimms_complete) does not need it: BATCH_PROBE_MS after the last
+ * machine_dimms_complete) does not need it: BATCH_PROBE_MS after the first
  * event the batch is looked at, and again every BATCH_PROBE_MS until it is
  * complete or the settle time is up.  Blocks of the DIMM whose uevents
  * udev has not relayed yet join the batch then: in a guest, relaying the
