@@ -763,9 +763,10 @@ static void account_block(struct machine *m, const struct mem_block *b, int sign
 		n->movable_bytes += k * b->size;
 		n->movable_usable_bytes += k * (b->size - on_dev);
 		n->movable_memmap_in_ram_bytes += k * in_ram;
+		/* the zoneinfo check's figures: online blocks only, like zoneinfo_check() */
 		if (memmap_guessed_movable(b))
 			n->movable_guessed_blocks += k;
-		else if (b->memmap == MEMMAP_ON_MEMORY && m->page_size)
+		else if (b->state == BLOCK_ONLINE && b->memmap == MEMMAP_ON_MEMORY && m->page_size)
 			n->movable_known_memmap_pages += k * (machine_block_memmap_bytes(m) /
 							      m->page_size);
 	} else {
