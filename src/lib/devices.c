@@ -335,10 +335,7 @@ int machine_device_append(struct machine *m, size_t bi)
 
 	if (m->is_s390 && !m->has_fw_memory)
 		return 0;
-	/* above every device: it goes last in start order, or at the end of one */
-	for (size_t i = 0; i < m->ndevices; i++)
-		if (m->devices[i].end > b->start)
-			return 0;
+	/* above every block, so above every device: last in start order, or at the end of one */
 	classify(m, b, UINT64_MAX, &o);
 	if (!o.id[0])
 		return 0; /* a run of unnamed blocks: named after its neighbours */

@@ -726,7 +726,12 @@ static void iomem_from_text(struct machine *m, char *text)
 	m->iomem_text = text;
 }
 
-static void scan_iomem(struct sysroot *sr, struct machine *m)
+/*
+ * /proc/iomem into m->iomem (empty).  When it reads as the text prev's iomem
+ * was parsed from, nothing is parsed: m gets prev's malformed-line count and
+ * its problem, and the return is true (m->iomem stays empty; prev's holds).
+ */
+static bool scan_iomem(struct sysroot *sr, struct machine *m, const struct machine *prev)
 {
 	char *text = NULL;
 	int r;
@@ -735,9 +740,17 @@ static void scan_iomem(struct sysroot *sr, struct machine *m)
 	if (r < 0) {
 		if (r != -ENOENT)
 			machine_add_error(m, PROC_IOMEM, r, "cannot read: %s", strerror(-r));
-		return;
+		return false;
+	}
+	if (prev && prev->iomem_text && streq(text, prev->iomem_text)) {
+		free(text);
+		m->iomem_bad = prev->iomem_bad;
+		m->iomem_first_bad = prev->iomem_first_bad;
+		iomem_errors(m);
+		return true;
 	}
 	iomem_from_text(m, text);
+	return false;
 }
 
 /* Add (sign 1) or take away (sign -1) one block's share of the node and machine sums. */
@@ -880,7 +893,7 @@ static int scan_rest(struct sysroot *sr, struct machine *m)
 	r = scan_nodes(sr, m);
 	if (r < 0)
 		return r;
-	scan_iomem(sr, m);
+	scan_iomem(sr, m, NULL);
 	r = machine_scan_dax(sr, m);
 	if (r < 0)
 		return r;
@@ -1063,20 +1076,7 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 	r = scan_nodes(sr, &t);
 	if (r >= 0) {
 		/* the text m->iomem came from, again: no parse (most batches) */
-		char *text = NULL;
-		int ri = sysroot_read_file(sr, PROC_IOMEM, &text, NULL);
-
-		if (ri >= 0 && m->iomem_text && streq(text, m->iomem_text)) {
-			iomem_same = true;
-			free(text);
-			t.iomem_bad = m->iomem_bad;
-			t.iomem_first_bad = m->iomem_first_bad;
-			iomem_errors(&t);
-		} else if (ri >= 0) {
-			iomem_from_text(&t, text);
-		} else if (ri != -ENOENT) {
-			machine_add_error(&t, PROC_IOMEM, ri, "cannot read: %s", strerror(-ri));
-		}
+		iomem_same = scan_iomem(sr, &t, m);
 		r = machine_scan_dax(sr, &t);
 	}
 	if (r < 0 || !inputs_equal(&t, m, iomem_same, nadd ? above : 0)) {

@@ -93,7 +93,7 @@ static void from_param(const struct machine *m, struct mem_block *b)
 	}
 }
 
-static void infer_block(const struct machine *m, struct mem_block *b)
+void machine_infer_block(const struct machine *m, struct mem_block *b)
 {
 	const struct mem_device *d = b->device >= 0 ? &m->devices[b->device] : NULL;
 
@@ -218,14 +218,9 @@ static void zoneinfo_check(struct machine *m)
 		memmap_apply_verdict(m, &m->blocks[j]);
 }
 
-void machine_infer_block(const struct machine *m, struct mem_block *b)
-{
-	infer_block(m, b);
-}
-
 void machine_infer_memmap(struct machine *m)
 {
 	for (size_t i = 0; i < m->nblocks; i++)
-		infer_block(m, &m->blocks[i]);
+		machine_infer_block(m, &m->blocks[i]);
 	zoneinfo_check(m);
 }

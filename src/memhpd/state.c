@@ -161,35 +161,44 @@ static json_object *record_to_json(const struct dev_record *rec)
 	return o;
 }
 
-json_object *state_to_json(const struct state *st)
+/* The state without its devices: version, updated, counters.  NULL on ENOMEM. */
+static json_object *state_head_json(const struct state *st)
 {
-	json_object *root = json_object_new_object();
-	json_object *cnt = json_object_new_object();
-	json_object *devs = json_object_new_array();
+	json_object *root = json_object_new_object(), *cnt = json_object_new_object();
 
-	if (!root || !cnt || !devs) {
+	if (!root || !cnt) {
 		json_object_put(root);
 		json_object_put(cnt);
-		json_object_put(devs);
 		return NULL;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(counter_fields); i++)
 		json_object_object_add(cnt, counter_fields[i].name,
 				       json_object_new_uint64(counter_get(&st->cnt, i)));
+	json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
+	json_object_object_add(root, "updated", json_object_new_uint64((uint64_t)time(NULL)));
+	json_object_object_add(root, "counters", cnt);
+	return root;
+}
+
+json_object *state_to_json(const struct state *st)
+{
+	json_object *root = state_head_json(st), *devs = json_object_new_array();
+
+	if (!root || !devs) {
+		json_object_put(root);
+		json_object_put(devs);
+		return NULL;
+	}
 	for (size_t i = 0; i < st->ndev; i++) {
 		json_object *o = record_to_json(&st->dev[i]);
 
 		if (!o) {
 			json_object_put(root);
-			json_object_put(cnt);
 			json_object_put(devs);
 			return NULL;
 		}
 		json_object_array_add(devs, o);
 	}
-	json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
-	json_object_object_add(root, "updated", json_object_new_uint64((uint64_t)time(NULL)));
-	json_object_object_add(root, "counters", cnt);
 	json_object_object_add(root, "devices", devs);
 	return root;
 }
@@ -332,32 +341,21 @@ static int record_text(struct dev_record *rec)
 int state_write(struct state *st, const char *path)
 {
 	static const char devices[] = ",\n  \"devices\":[\n", end[] = "  ]\n}\n";
-	json_object *head = json_object_new_object(), *cnt = json_object_new_object();
 	_cleanup_free_ char *text = NULL;
+	json_object *head;
 	size_t hlen = 0, len;
 	const char *h;
 	char *t;
 	int r;
 
-	if (!head || !cnt) {
-		json_object_put(head);
-		json_object_put(cnt);
-		return -ENOMEM;
-	}
 	for (size_t i = 0; i < st->ndev; i++) {
 		r = record_text(&st->dev[i]);
-		if (r < 0) {
-			json_object_put(head);
-			json_object_put(cnt);
+		if (r < 0)
 			return r;
-		}
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(counter_fields); i++)
-		json_object_object_add(cnt, counter_fields[i].name,
-				       json_object_new_uint64(counter_get(&st->cnt, i)));
-	json_object_object_add(head, "version", json_object_new_int(STATE_VERSION));
-	json_object_object_add(head, "updated", json_object_new_uint64((uint64_t)time(NULL)));
-	json_object_object_add(head, "counters", cnt);
+	head = state_head_json(st);
+	if (!head)
+		return -ENOMEM;
 	h = json_object_to_json_string_length(
 		head, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &hlen);
 	/* json-c's text of the head ends in "\n}": the devices go before that */
