@@ -438,6 +438,51 @@ int main(int argc, char **argv)
 		update_and_compare(m, &idx, 1);
 		CHECK(in_place == before, "%s: updated in place though /proc/iomem changed", where);
 	}
+	/*
+	 * The other inputs that make every block's grouping or inference
+	 * suspect, each alone: a dax device's attribute, the memmap_on_memory
+	 * parameter, a known block that is gone.  Each regroups.
+	 */
+	for (size_t i = 0; i < m->ndax && m->nblocks; i++) {
+		uint64_t idx = m->blocks[m->nblocks - 1].index;
+		unsigned before = in_place;
+		char rel[128];
+
+		where = "a dax device's target_node changed";
+		snprintf(rel, sizeof(rel), "sys/bus/dax/devices/%s/target_node", m->dax[i].name);
+		put(rel, m->dax[i].target_node == 7 ? "6\n" : "7\n");
+		update_and_compare(m, &idx, 1);
+		CHECK(in_place == before, "%s: updated in place", where);
+		break;
+	}
+	if (m->nblocks) {
+		uint64_t idx = m->blocks[m->nblocks - 1].index;
+		unsigned before = in_place;
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/sys/module/memory_hotplug/parameters/memmap_on_memory",
+			 root);
+		if (access(path, F_OK) == 0) {
+			where = "memmap_on_memory changed";
+			put("sys/module/memory_hotplug/parameters/memmap_on_memory",
+			    m->params.memmap_on_memory == MEMMAP_PARAM_OFF ? "Y\n" : "N\n");
+			update_and_compare(m, &idx, 1);
+			CHECK(in_place == before, "%s: updated in place", where);
+		}
+	}
+	if (m->nblocks > 1) {
+		const struct mem_block *b = &m->blocks[m->nblocks - 1];
+		uint64_t idx = b->index;
+		unsigned before = in_place;
+		char rel[96];
+
+		where = "a known block is gone";
+		snprintf(rel, sizeof(rel), MEM "/%s", b->name);
+		tree_remove_at(rel);
+		update_and_compare(m, &idx, 1);
+		CHECK(in_place == before, "%s: updated in place", where);
+		CHECK(!machine_block_by_index(m, idx), "%s: still in the model", where);
+	}
 
 	printf("%s: %u updates, %u in place\n", root, updates, in_place);
 	if (streq(expect, "--expect-in-place"))

@@ -80,4 +80,13 @@ static inline void tree_remove(void)
 	nftw(tree_root, tree_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* rm -rf root/rel */
+static inline void tree_remove_at(const char *rel)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", tree_root, rel);
+	CHECK(nftw(p, tree_rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0, "rm -rf %s", p);
+}
+
 #endif
