@@ -594,6 +594,7 @@ int engine_process(struct daemon *d)
 	/* take the pending work; events arriving while we work start a new batch */
 	dirty = TAKE_PTR(d->dirty_blocks);
 	d->ndirty = d->dirty_cap = 0;
+	/* ascending: a regroup then inserts new blocks at the end of the model, not before it */
 	if (dirty)
 		qsort(dirty, ndirty, sizeof(*dirty), cmp_u64);
 	d->rescan = d->process_all = false;
