@@ -303,11 +303,20 @@ json_object *render_machine(const struct machine *m, unsigned what)
 	return o;
 }
 
-/* s with every line after the first indented by `indent` spaces. */
+/*
+ * s with every line after the first indented by `indent` (<= 8) spaces.
+ * fwrite, not fprintf: a block is 17 lines, and at 65,536 blocks the
+ * format parsing alone was a third of `memhpctl list --json`'s user time.
+ */
 static void put_indented(FILE *f, const char *s, int indent)
 {
-	for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1)
-		fprintf(f, "%.*s\n%*s", (int)(nl - s), s, indent, "");
+	static const char nl_pad[] = "\n        ";
+	size_t pad = indent < 0 ? 0 : indent > 8 ? 8 : (size_t)indent;
+
+	for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1) {
+		fwrite(s, 1, (size_t)(nl - s), f);
+		fwrite(nl_pad, 1, pad + 1, f);
+	}
 	fputs(s, f);
 }
 
