@@ -110,6 +110,41 @@ int main(void)
 	m.ndevices = 0;
 	blocks[1].device = blocks[2].device = -1;
 	compare(&m, RENDER_ALL, "no devices, no errors");
+
+	/* what the direct block writer must hand to json-c or spell like it */
+	build(&m);
+	snprintf(blocks[1].firmware_node, sizeof(blocks[1].firmware_node), "PNP0C80:\t\x01");
+	snprintf(devices[0].id, sizeof(devices[0].id), "dimm/\"0\"");
+	blocks[0].valid_zones = 0;
+	blocks[0].zone_default = ZONE_ID_NONE;
+	blocks[1].valid_zones =
+		ZONE_BIT(ZONE_ID_MOVABLE) | ZONE_BIT(ZONE_ID_DMA32) | ZONE_BIT(ZONE_ID_NORMAL);
+	blocks[1].zone_default = ZONE_ID_MOVABLE;
+	blocks[2].valid_zones = ZONE_BIT(ZONE_ID_NORMAL);
+	blocks[2].zone_default = ZONE_ID_NONE;
+	blocks[1].removable = 0;
+	blocks[2].removable = -1;
+	blocks[1].fw_config = 0;
+	blocks[2].fw_config = 1;
+	blocks[3].index = blocks[3].phys_index = UINT64_MAX >> 1;
+	blocks[3].start = UINT64_MAX;
+	blocks[3].memmap_bytes = 0;
+	blocks[3].kernel_memmap_pages = 0;
+	blocks[0].state = BLOCK_STATE_UNKNOWN;
+	blocks[2].state = BLOCK_ONLINE;
+	blocks[2].zone = ZONE_ID_NONE;
+	blocks[2].error = -ENOTDIR;
+	compare(&m, RENDER_ALL, "escapes, zone orders, optional members, extremes");
+	compare(&m, RENDER_BLOCKS, "the same, blocks only");
+	snprintf(blocks[1].firmware_node, sizeof(blocks[1].firmware_node), "\xc3\xa9\x7f");
+	compare(&m, RENDER_BLOCKS, "bytes above ASCII");
+	snprintf(devices[0].id, sizeof(devices[0].id), "dimm\\1");
+	compare(&m, RENDER_BLOCKS, "a backslash");
+	m.nerrors = 0;
+	m.ndevices = 0;
+	blocks[1].device = blocks[2].device = -1;
+	blocks[1].firmware_node[0] = '\0';
+	compare(&m, RENDER_ALL, "no devices, no errors, again");
 	m.nblocks = 1;
 	compare(&m, RENDER_ALL, "one block");
 	m.nblocks = 0;
