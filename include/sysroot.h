@@ -100,6 +100,8 @@ struct sysroot_dir {
 	char path[256]; /* relative to the root */
 };
 int sysroot_dir_open(struct sysroot *sr, const char *path, struct sysroot_dir *d);
+/* d = the directory `name` (one component) of the open directory parent */
+int sysroot_dir_open_entry(struct sysroot_dir *parent, const char *name, struct sysroot_dir *d);
 void sysroot_dir_close(struct sysroot_dir *d);
 #define _cleanup_sysroot_dir_ __attribute__((cleanup(sysroot_dir_close)))
 /* As sysroot_read_attr, sysroot_link_basename and sysroot_opendir, for an entry of d. */

@@ -220,6 +220,7 @@ struct block_hint {
 	int node; /* per the node directories; -1: not there, ask the block */
 	bool memmap_attr;
 	int removable;
+	struct sysroot_dir *memory; /* SYSFS_MEMORY, open */
 };
 
 /*
@@ -253,7 +254,10 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 	b->phys_index = b->index;
 
 	snprintf(path, sizeof(path), SYSFS_MEMORY "/%s", b->name);
-	r = sysroot_dir_open(sr, path, &dir);
+	if (hint && hint->memory)
+		r = sysroot_dir_open_entry(hint->memory, b->name, &dir);
+	else
+		r = sysroot_dir_open(sr, path, &dir);
 	if (r == -ENOENT || r == -ENOTDIR) {
 		/* removed since it was listed: say so, the caller drops the block */
 		machine_add_error(m, path, -ENOENT,
@@ -508,6 +512,7 @@ static int read_blocks(struct sysroot *sr, struct machine *m, size_t from, size_
 
 static int scan_blocks(struct sysroot *sr, struct machine *m)
 {
+	_cleanup_sysroot_dir_ struct sysroot_dir memory = { .fd = -1 };
 	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_free_ uint64_t *idx = NULL;
 	_cleanup_free_ int *node_of = NULL;
@@ -563,6 +568,9 @@ static int scan_blocks(struct sysroot *sr, struct machine *m)
 	}
 	if (first < n) {
 		hint.removable = m->blocks[first].removable;
+		/* if it cannot be opened, each block is opened from the root */
+		if (sysroot_dir_open(sr, SYSFS_MEMORY, &memory) == 0)
+			hint.memory = &memory;
 		r = read_blocks(sr, m, first + 1, n, node_of, &hint, gone);
 		if (r < 0)
 			return r;

@@ -652,6 +652,37 @@ static int dir_open_entry(struct sysroot_dir *d, const char *name, enum sysroot_
 	return -errno;
 }
 
+/*
+ * A scan opens 65,536 block directories; from the memory directory each is
+ * one component to look up instead of five from the root.
+ */
+int sysroot_dir_open_entry(struct sysroot_dir *parent, const char *name, struct sysroot_dir *d)
+{
+	int fd, n;
+
+	d->sr = parent->sr;
+	d->fd = -1;
+	if (parent->fd < 0)
+		return -EBADF;
+	if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+		return -EINVAL;
+	n = snprintf(d->path, sizeof(d->path), "%s/%s", parent->path, name);
+	if (n < 0 || (size_t)n >= sizeof(d->path))
+		return -ENAMETOOLONG;
+	do {
+		fd = openat(parent->fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	} while (fd < 0 && errno == EINTR);
+	/* a symlink (O_PATH|O_NOFOLLOW opens the link: ENOTDIR) is resolved in the root */
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		fd = open_in_root(d->sr, d->path, O_PATH | O_DIRECTORY);
+	else if (fd < 0)
+		fd = -errno;
+	if (fd < 0)
+		return fd;
+	d->fd = fd;
+	return 0;
+}
+
 int sysroot_dir_read_attr(struct sysroot_dir *d, const char *name, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -1;

@@ -93,6 +93,10 @@ static void build_fixture(void)
 	link_at("/" PROBE, MEM "/memory32/abs");
 	link_at("/sys/devices/system/node", "sys/nodes");
 	link_at("../../../../../../../../../../" PROBE, MEM "/memory32/dotdot");
+	/* block directories that are links (sysroot_dir_open_entry) */
+	link_at("/" PROBE_DIR, MEM "/memory40");
+	link_at("../../../../../../../../../../" PROBE_DIR, MEM "/memory41");
+	link_at("memory32", MEM "/memory42");
 }
 
 static void test_open(void)
@@ -401,6 +405,42 @@ static void test_dir(struct sysroot *sr)
 	sysroot_dir_close(&gone);
 }
 
+/* An entry of an open directory opened as a directory: one component, confined. */
+static void test_dir_entry(struct sysroot *sr)
+{
+	_cleanup_sysroot_dir_ struct sysroot_dir mem = { .fd = -1 };
+	struct sysroot_dir e = { .fd = -1 }, closed = { .sr = sr, .fd = -1 };
+	char buf[64];
+
+	CHECK_EQ_INT(sysroot_dir_open(sr, MEM, &mem), 0);
+	CHECK_EQ_INT(sysroot_dir_open_entry(&mem, "memory32", &e), 0);
+	CHECK_STREQ(e.path, MEM "/memory32");
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "state", buf, sizeof(buf)), 7);
+	CHECK_STREQ(buf, "offline");
+	sysroot_dir_close(&e);
+	/* links, absolute or climbing, resolve inside the root */
+	for (int i = 40; i <= 41; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "memory%d", i);
+		CHECK_EQ_INT(sysroot_dir_open_entry(&mem, name, &e), 0);
+		CHECK_EQ_INT(sysroot_dir_read_attr(&e, "passwd", buf, sizeof(buf)), 14);
+		CHECK_STREQ(buf, "fixture-passwd");
+		sysroot_dir_close(&e);
+	}
+	CHECK_EQ_INT(sysroot_dir_open_entry(&mem, "memory42", &e), 0);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "state", buf, sizeof(buf)), 7);
+	sysroot_dir_close(&e);
+	/* not a directory, missing, more than one component, a closed parent */
+	CHECK_EQ_INT(sysroot_dir_open_entry(&mem, "block_size_bytes", &e), -ENOTDIR);
+	CHECK_EQ_INT(sysroot_dir_open_entry(&mem, "memory99", &e), -ENOENT);
+	CHECK_EQ_INT(sysroot_dir_open_entry(&mem, "memory32/../memory32", &e), -EINVAL);
+	CHECK_EQ_INT(sysroot_dir_open_entry(&mem, "..", &e), -EINVAL);
+	CHECK_EQ_INT(sysroot_dir_open_entry(&mem, "", &e), -EINVAL);
+	CHECK_EQ_INT(sysroot_dir_open_entry(&closed, "memory32", &e), -EBADF);
+	CHECK(e.fd < 0, "no fd on error");
+}
+
 static void test_fault(struct sysroot *sr)
 {
 	struct fault_ctl c = { SYSROOT_OP_READ, MEM "/memory32/valid_zones", -EIO, 0 };
@@ -482,6 +522,7 @@ static void run_all(const char *what)
 		test_readlink(sr);
 		test_opendir(sr);
 		test_dir(sr);
+		test_dir_entry(sr);
 		test_fault(sr);
 		sysroot_free(sr);
 	}
