@@ -26,7 +26,9 @@
  * Nothing here prints: the result is the return value (0 or -errno) plus one
  * line in msg.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -266,10 +268,88 @@ static void job_ok(struct dax_job *j)
 
 /* ---- host: libdaxctl ---- */
 
+/*
+ * libdaxctl is opened the first time a device is converted, not linked:
+ * it pulls in libkmod and through it libcrypto, whose relocations alone
+ * are 1.4 MiB of resident memory in every memhpd process, while most
+ * machines never convert a dax device.  The pointers are typed from the
+ * header, so a prototype change fails the build instead of the call.
+ * Once loaded the library stays: libcrypto does not promise a clean
+ * dlclose().
+ */
+#define DAXCTL_SONAME "libdaxctl.so.1"
+
+static struct {
+	typeof(daxctl_new) *new_ctx;
+	typeof(daxctl_unref) *unref;
+	typeof(daxctl_set_userdata) *set_userdata;
+	typeof(daxctl_get_userdata) *get_userdata;
+	typeof(daxctl_set_log_fn) *set_log_fn;
+	typeof(daxctl_set_log_priority) *set_log_priority;
+	typeof(daxctl_region_get_first) *region_get_first;
+	typeof(daxctl_region_get_next) *region_get_next;
+	typeof(daxctl_dev_get_first) *dev_get_first;
+	typeof(daxctl_dev_get_next) *dev_get_next;
+	typeof(daxctl_dev_get_devname) *dev_get_devname;
+	typeof(daxctl_dev_is_enabled) *dev_is_enabled;
+	typeof(daxctl_dev_disable) *dev_disable;
+	typeof(daxctl_dev_enable_ram) *dev_enable_ram;
+	typeof(daxctl_dev_enable_devdax) *dev_enable_devdax;
+} dax_lib;
+
+static pthread_once_t dax_lib_once = PTHREAD_ONCE_INIT;
+static char dax_lib_err[160];
+
+static void dax_lib_load(void)
+{
+	void *h = dlopen(DAXCTL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	const char *missing = NULL;
+
+#define SYM(field, name)                                                     \
+	do {                                                                 \
+		if (h && !missing && !(dax_lib.field = (typeof(dax_lib.field))dlsym(h, #name))) \
+			missing = #name;                                     \
+	} while (0)
+	SYM(new_ctx, daxctl_new);
+	SYM(unref, daxctl_unref);
+	SYM(set_userdata, daxctl_set_userdata);
+	SYM(get_userdata, daxctl_get_userdata);
+	SYM(set_log_fn, daxctl_set_log_fn);
+	SYM(set_log_priority, daxctl_set_log_priority);
+	SYM(region_get_first, daxctl_region_get_first);
+	SYM(region_get_next, daxctl_region_get_next);
+	SYM(dev_get_first, daxctl_dev_get_first);
+	SYM(dev_get_next, daxctl_dev_get_next);
+	SYM(dev_get_devname, daxctl_dev_get_devname);
+	SYM(dev_is_enabled, daxctl_dev_is_enabled);
+	SYM(dev_disable, daxctl_dev_disable);
+	SYM(dev_enable_ram, daxctl_dev_enable_ram);
+	SYM(dev_enable_devdax, daxctl_dev_enable_devdax);
+#undef SYM
+	if (!h) {
+		snprintf(dax_lib_err, sizeof(dax_lib_err), "%s", dlerror());
+	} else if (missing) {
+		snprintf(dax_lib_err, sizeof(dax_lib_err), "%s has no %s", DAXCTL_SONAME,
+			 missing);
+		memset(&dax_lib, 0, sizeof(dax_lib));
+		dlclose(h);
+	}
+}
+
+/* 0 when dax_lib is usable, else -ELIBACC with the reason in j's message */
+static int dax_lib_get(struct dax_job *j)
+{
+	pthread_once(&dax_lib_once, dax_lib_load);
+	if (dax_lib.new_ctx)
+		return 0;
+	job_msg(j, "%s: cannot load libdaxctl: %s", j->name, dax_lib_err);
+	return -ELIBACC;
+}
+
 static void lib_log(struct daxctl_ctx *ctx, int priority, const char *file __unused,
 		    int line __unused, const char *fn __unused, const char *format, va_list args)
 {
-	struct dax_job *j = daxctl_get_userdata(ctx);
+	struct dax_job *j = dax_lib.get_userdata(ctx);
 	size_t len;
 
 	if (!j || priority > LOG_ERR)
@@ -283,16 +363,17 @@ static void lib_log(struct daxctl_ctx *ctx, int priority, const char *file __unu
 static void free_ctx(struct daxctl_ctx **ctx)
 {
 	if (*ctx)
-		daxctl_unref(*ctx);
+		dax_lib.unref(*ctx);
 }
 
 static struct daxctl_dev *lib_find(struct daxctl_ctx *ctx, const char *name)
 {
-	struct daxctl_region *region;
-	struct daxctl_dev *dev;
-
-	daxctl_region_foreach(ctx, region) daxctl_dev_foreach(
-		region, dev) if (streq(daxctl_dev_get_devname(dev), name)) return dev;
+	for (struct daxctl_region *region = dax_lib.region_get_first(ctx); region;
+	     region = dax_lib.region_get_next(region))
+		for (struct daxctl_dev *dev = dax_lib.dev_get_first(region); dev;
+		     dev = dax_lib.dev_get_next(dev))
+			if (streq(dax_lib.dev_get_devname(dev), name))
+				return dev;
 	return NULL;
 }
 
@@ -303,14 +384,17 @@ static int host_convert(struct dax_job *j)
 	bool disabled = false;
 	int r;
 
-	r = daxctl_new(&ctx);
+	r = dax_lib_get(j);
+	if (r < 0)
+		return r;
+	r = dax_lib.new_ctx(&ctx);
 	if (r < 0) {
 		job_msg(j, "%s: libdaxctl: cannot create a context: %s", j->name, strerror(-r));
 		return r;
 	}
-	daxctl_set_userdata(ctx, j);
-	daxctl_set_log_fn(ctx, lib_log); /* libdaxctl logs to stderr by default */
-	daxctl_set_log_priority(ctx, LOG_ERR);
+	dax_lib.set_userdata(ctx, j);
+	dax_lib.set_log_fn(ctx, lib_log); /* libdaxctl logs to stderr by default */
+	dax_lib.set_log_priority(ctx, LOG_ERR);
 
 	dev = lib_find(ctx, j->name);
 	if (!dev) {
@@ -319,8 +403,8 @@ static int host_convert(struct dax_job *j)
 		return -ENODEV;
 	}
 
-	if (daxctl_dev_is_enabled(dev)) {
-		r = daxctl_dev_disable(dev);
+	if (dax_lib.dev_is_enabled(dev)) {
+		r = dax_lib.dev_disable(dev);
 		if (r < 0) {
 			job_msg(j, "%s: cannot disable devdax mode: %s%s%s", j->name, strerror(-r),
 				j->lib_err[0] ? ": " : "", j->lib_err);
@@ -332,7 +416,7 @@ static int host_convert(struct dax_job *j)
 	r = set_memmap(j);
 	if (r == 0) {
 		j->lib_err[0] = '\0';
-		r = daxctl_dev_enable_ram(dev);
+		r = dax_lib.dev_enable_ram(dev);
 		if (r < 0)
 			job_msg(j, "%s: cannot enable system-ram mode: %s%s%s", j->name,
 				strerror(-r), j->lib_err[0] ? ": " : "", j->lib_err);
@@ -341,7 +425,7 @@ static int host_convert(struct dax_job *j)
 		int rr = 0;
 
 		if (disabled) {
-			rr = daxctl_dev_enable_devdax(dev);
+			rr = dax_lib.dev_enable_devdax(dev);
 			if (rr > 0)
 				rr = -rr;
 		}

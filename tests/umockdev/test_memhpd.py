@@ -993,6 +993,12 @@ def sc_dax_memmap(h):
        ("ram", 0, 16 * VMEMMAP), "state file: dax3.0 memmap")
     eq(h.writes_for(r"dax[01]\.0"), [], "writes touching dax0.0/dax1.0")
     eq(counters(h.status()).get("dax_reconfigured"), 2, "status counter dax_reconfigured")
+    # libdaxctl (and libkmod, libcrypto behind it) is loaded for a conversion on the host
+    # only; a sysroot converts through sysfs, so the daemon must not have it mapped.
+    with open("/proc/%d/maps" % d.p.pid) as f:
+        libs = sorted({ln.split()[-1].rsplit("/", 1)[-1] for ln in f if ".so" in ln})
+    eq([x for x in libs if x.startswith(("libdaxctl", "libkmod", "libcrypto"))], [],
+       "libraries mapped after two sysroot conversions")
 
 
 def add_node1(h):

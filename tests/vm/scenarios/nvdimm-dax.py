@@ -66,6 +66,9 @@ def dax_to_ram(g, nid, node, want_memmap):
     attr = g.out(f"cat /sys/bus/dax/devices/{daxdev}/memmap_on_memory").strip()
     driver = g.out(f"basename $(readlink /sys/bus/dax/devices/{daxdev}/driver)").strip()
     check_eq(driver, "kmem", f"{daxdev} driver")
+    # on the host memhpd converts through libdaxctl, which it dlopen()s on first use
+    check_eq(g.out("grep -c /libdaxctl /proc/$(pidof memhpd)/maps || true").strip() != "0",
+             True, "memhpd has libdaxctl loaded after converting on the host")
     check_eq(attr, "1" if want_memmap == "on-memory" else "0", f"{daxdev}/memmap_on_memory")
     p0, m0 = movable_pages(zi0, node)
     p1, m1 = movable_pages(g.zoneinfo(), node)
