@@ -251,6 +251,16 @@ def proc_status(pid):
             k, _, v = line.partition(":")
             if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem", "VmData"):
                 res[k] = int(v.split()[0])
+    # Pss: shared library pages divided among the processes mapping them (the daemon's
+    # fair share of the machine's memory); VmRSS counts every touched library page whole.
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k == "Pss":
+                    res["Pss"] = int(v.split()[0])
+    except OSError:
+        pass
     return res
 
 

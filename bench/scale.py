@@ -225,8 +225,8 @@ def bench_coldplug(res, sizes, runs):
 
 def bench_idle_rss(res, sizes):
     print("\n== memhpd daemon RSS (after READY=1, coldplug done, control socket on) ==")
-    print(f"{'blocks':>7}  {'idle VmRSS':>10} {'RssAnon':>9} {'RssFile':>9} {'VmHWM':>9}  "
-          f"{'ready after':>11}")
+    print(f"{'blocks':>7}  {'idle VmRSS':>10} {'Pss':>9} {'RssAnon':>9} {'RssFile':>9} "
+          f"{'VmHWM':>9}  {'ready after':>11}")
     out = {}
     for n in sizes:
         root, snap, _ = work_tree(n)
@@ -257,12 +257,14 @@ def bench_idle_rss(res, sizes):
             notify.close()
             os.rmdir(tmp)
             shutil.rmtree(root)
-        print(f"{n:>7}  {B.fmt_kib(st['VmRSS']):>10} {B.fmt_kib(st['RssAnon']):>9} "
+        print(f"{n:>7}  {B.fmt_kib(st['VmRSS']):>10} {B.fmt_kib(st.get('Pss', 0)):>9} "
+              f"{B.fmt_kib(st['RssAnon']):>9} "
               f"{B.fmt_kib(st['RssFile']):>9} {B.fmt_kib(st['VmHWM']):>9}  {ready:>9.2f} s"
               + ("" if sock_ok else "  (no control socket!)"))
         res.add("scale", f"daemon idle VmRSS, {n} blocks", st["VmRSS"], "KiB",
                 target="< 3 MiB" if n == 65536 else None,
-                note=f"RssAnon {st['RssAnon']} KiB, RssFile {st['RssFile']} KiB, "
+                note=f"Pss {st.get('Pss', 0)} KiB, RssAnon {st['RssAnon']} KiB, "
+                     f"RssFile {st['RssFile']} KiB, "
                      f"VmHWM {st['VmHWM']} KiB")
         out[n] = st
     return out
