@@ -305,10 +305,12 @@ static void dax_lib_load(void)
 	void *h = dlopen(DAXCTL_SONAME, RTLD_NOW | RTLD_LOCAL);
 	const char *missing = NULL;
 
-#define SYM(field, name)                                                     \
-	do {                                                                 \
-		if (h && !missing && !(dax_lib.field = (typeof(dax_lib.field))dlsym(h, #name))) \
-			missing = #name;                                     \
+#define SYM(field, name)                                                        \
+	do {                                                                    \
+		if (h && !missing)                                              \
+			dax_lib.field = (typeof(dax_lib.field))dlsym(h, #name); \
+		if (h && !missing && !dax_lib.field)                            \
+			missing = #name;                                        \
 	} while (0)
 	SYM(new_ctx, daxctl_new);
 	SYM(unref, daxctl_unref);
@@ -327,10 +329,12 @@ static void dax_lib_load(void)
 	SYM(dev_enable_devdax, daxctl_dev_enable_devdax);
 #undef SYM
 	if (!h) {
-		snprintf(dax_lib_err, sizeof(dax_lib_err), "%s", dlerror());
+		const char *e = dlerror();
+
+		snprintf(dax_lib_err, sizeof(dax_lib_err), "%s",
+			 e ? e : DAXCTL_SONAME " not found");
 	} else if (missing) {
-		snprintf(dax_lib_err, sizeof(dax_lib_err), "%s has no %s", DAXCTL_SONAME,
-			 missing);
+		snprintf(dax_lib_err, sizeof(dax_lib_err), "%s has no %s", DAXCTL_SONAME, missing);
 		memset(&dax_lib, 0, sizeof(dax_lib));
 		dlclose(h);
 	}
