@@ -41,6 +41,8 @@ struct action_result {
 	int err; /* -errno of the last attempt */
 	unsigned attempts;
 	enum zone_id zone; /* zone the block ended in */
+	uint64_t write_us; /* the state write(s), retries included */
+	uint64_t verify_us; /* reading state and valid_zones back */
 	char msg[160]; /* short human explanation */
 };
 

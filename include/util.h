@@ -120,6 +120,7 @@ int parse_bool(const char *s, bool *out);
 
 /* Monotonic clock in milliseconds (actions and daemon only; policy never asks). */
 uint64_t now_ms(void);
+uint64_t now_us(void);
 void sleep_ms(unsigned ms);
 
 /* A growable list of owned strings, used for reasons and diagnostics. */

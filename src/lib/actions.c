@@ -212,6 +212,7 @@ int action_online_block(struct sysroot *sr, struct mem_block *b, enum zone_choic
 	char path[sizeof(SYSFS_MEMORY) + BLOCK_NAME_MAX + 16];
 	struct block_view v;
 	enum zone_id z;
+	uint64_t t;
 	int r;
 
 	r = check_args(sr, b, o, res);
@@ -241,7 +242,9 @@ int action_online_block(struct sysroot *sr, struct mem_block *b, enum zone_choic
 		}
 	}
 
+	t = now_us();
 	r = write_retry(sr, path, verb, o, res);
+	res->write_us = now_us() - t;
 	if (r == -EINVAL) {
 		/* The kernel refuses onlining an online block with EINVAL. */
 		struct block_view now;
@@ -266,7 +269,9 @@ int action_online_block(struct sysroot *sr, struct mem_block *b, enum zone_choic
 	}
 
 	/* Verify what the kernel did. */
+	t = now_us();
 	r = read_view(sr, b, &v, res);
+	res->verify_us = now_us() - t;
 	if (r < 0) {
 		/* msg names the attribute; the write itself worked */
 		res->outcome = OUTCOME_MISMATCH;

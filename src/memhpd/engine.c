@@ -199,7 +199,9 @@ static void on_online_result(void *data, const struct mem_block *b, const char *
 		a->rec->onlined++;
 		d->st.cnt.blocks_onlined++;
 		/* per block at debug; handle_device logs one line per device */
-		log_msg(LOG_DEBUG, a->dev_id, b->name, "online", "%s: online in %s", b->name, zone);
+		log_msg(LOG_DEBUG, a->dev_id, b->name, "online",
+			"%s: online in %s (write %.2f ms, verify %.2f ms)", b->name, zone,
+			res->write_us / 1000.0, res->verify_us / 1000.0);
 		break;
 	case OUTCOME_ALREADY:
 	case OUTCOME_BY_OTHER:
