@@ -1030,9 +1030,11 @@ static void apply_verdict(struct machine *m, struct mem_block *b)
  */
 static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t *idx, size_t n)
 {
+	_cleanup_sysroot_dir_ struct sysroot_dir memory = { .fd = -1 };
 	_cleanup_free_ struct mem_block *old = NULL;
 	/* positions in m->blocks and m->devices, as uint64_t to share cmp_u64 */
 	_cleanup_free_ uint64_t *pos = NULL, *devs = NULL, *add = NULL;
+	struct block_hint hint = { .node = -1 };
 	struct machine t = { 0 };
 	size_t nknown = 0, nadd = 0, ndevs = 0;
 	uint64_t above = 0;
@@ -1113,10 +1115,19 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 		reset_derived(&t);
 		return 0;
 	}
+	/*
+	 * What a scan takes from its first block holds for these too (see
+	 * struct block_hint): the model's first block gives removable.  The
+	 * node is asked of each block, as the node directories are not listed
+	 * here.  A hot-added DIMM's blocks are read here before any is onlined.
+	 */
+	hint.removable = m->blocks[0].removable;
+	if (sysroot_dir_open(sr, SYSFS_MEMORY, &memory) == 0)
+		hint.memory = &memory;
 	for (size_t i = 0; i < nknown; i++) {
 		struct mem_block *b = &m->blocks[pos[i]];
 
-		r = read_block(sr, m, b, NULL, NULL);
+		r = read_block(sr, m, b, &hint, NULL);
 		b->device = old[i].device;
 		if (r < 0 || b->node != old[i].node || !machine_block_keeps_device(m, b)) {
 			reset_derived(&t);
@@ -1137,7 +1148,7 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 		memset(b, 0, sizeof(*b));
 		b->index = add[i];
 		snprintf(b->name, sizeof(b->name), "memory%" PRIu64, add[i]);
-		r = read_block(sr, m, b, NULL, NULL);
+		r = read_block(sr, m, b, &hint, NULL);
 		if (r == -ENOENT)
 			continue; /* gone again: a scan would not see it either */
 		m->nblocks++;
