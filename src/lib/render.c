@@ -30,16 +30,30 @@ static void add(json_object *o, const char *k, json_object *v)
 	json_object_object_add(o, k, v);
 }
 
-/* In the kernel's order: its default zone first, then the others ascending. */
+/*
+ * The zones of mask in the kernel's order: its default zone first, then the
+ * others ascending.  Returns how many were put in out.
+ */
+static size_t zones_in_order(unsigned mask, enum zone_id first, enum zone_id out[ZONE_ID_MAX])
+{
+	size_t n = 0;
+
+	if (first != ZONE_ID_NONE && (mask & ZONE_BIT(first)))
+		out[n++] = first;
+	for (unsigned z = ZONE_ID_DMA; z < ZONE_ID_MAX; z++)
+		if ((mask & ZONE_BIT(z)) && z != first)
+			out[n++] = (enum zone_id)z;
+	return n;
+}
+
 static json_object *zones_array(unsigned mask, enum zone_id first)
 {
 	json_object *a = json_object_new_array();
+	enum zone_id z[ZONE_ID_MAX];
+	size_t n = zones_in_order(mask, first, z);
 
-	if (first != ZONE_ID_NONE && (mask & ZONE_BIT(first)))
-		json_object_array_add(a, json_object_new_string(zone_name(first)));
-	for (unsigned z = ZONE_ID_DMA; z < ZONE_ID_MAX; z++)
-		if ((mask & ZONE_BIT(z)) && z != first)
-			json_object_array_add(a, json_object_new_string(zone_name(z)));
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(zone_name(z[i])));
 	return a;
 }
 
@@ -405,8 +419,9 @@ static void put_member_int(FILE *f, const char *key, int64_t v)
 
 static void put_block(FILE *f, const struct machine *m, const struct mem_block *b)
 {
+	enum zone_id zones[ZONE_ID_MAX];
 	char hex[24];
-	bool any = false;
+	size_t n;
 
 	fputs("{" MEMBER "\"name\": ", f);
 	put_str(f, b->name);
@@ -418,18 +433,12 @@ static void put_block(FILE *f, const struct machine *m, const struct mem_block *
 	put_member_str(f, "zone",
 		       b->state == BLOCK_ONLINE && b->zone != ZONE_ID_NONE ? zone_name(b->zone)
 									   : NULL);
-	/* zones_array()'s order */
 	put_key(f, "valid_zones");
 	fputs("[", f);
-	for (int z = -1; z < ZONE_ID_MAX; z++) {
-		enum zone_id id = z < 0 ? b->zone_default : (enum zone_id)z;
-
-		if (id == ZONE_ID_NONE || !(b->valid_zones & ZONE_BIT(id)) ||
-		    (z >= 0 && id == b->zone_default))
-			continue;
-		fputs(any ? ",\n        " : "\n        ", f);
-		put_str(f, zone_name(id));
-		any = true;
+	n = zones_in_order(b->valid_zones, b->zone_default, zones);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n        " : "\n        ", f);
+		put_str(f, zone_name(zones[i]));
 	}
 	fputs(MEMBER "]", f);
 	if (b->node >= 0)

@@ -607,6 +607,12 @@ void sysroot_dir_close(struct sysroot_dir *d)
 	d->fd = -1;
 }
 
+/* name is one component: no way up or across from the directory it is in */
+static bool one_component(const char *name)
+{
+	return *name && !strchr(name, '/') && !streq(name, ".") && !streq(name, "..");
+}
+
 /*
  * The common start of an operation on one entry of an open directory: the
  * name must be a single component, and the fault hook sees the whole path
@@ -620,7 +626,7 @@ static int dir_entry_op(struct sysroot_dir *d, const char *name, enum sysroot_op
 
 	if (d->fd < 0)
 		return -EBADF;
-	if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+	if (!one_component(name))
 		return -EINVAL;
 	n = snprintf(full, size, "%s/%s", d->path, name);
 	if (n < 0 || (size_t)n >= size)
@@ -664,7 +670,7 @@ int sysroot_dir_open_entry(struct sysroot_dir *parent, const char *name, struct 
 	d->fd = -1;
 	if (parent->fd < 0)
 		return -EBADF;
-	if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+	if (!one_component(name))
 		return -EINVAL;
 	n = snprintf(d->path, sizeof(d->path), "%s/%s", parent->path, name);
 	if (n < 0 || (size_t)n >= sizeof(d->path))
