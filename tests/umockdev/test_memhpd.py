@@ -984,6 +984,10 @@ def sc_dax_memmap(h):
                                   for i in blocks), name + ": block onlining writes")
         h.wait_log(r"%s: now system RAM, memmap %s" %
                    (re.escape(name), "on-memory" if memmap == "1" else "ram"), since, 1, d)
+        # each block's time in the kernel (the write) and reading it back, at debug level
+        eq(h.count_log(r"memory\d+: online in Movable \(write \d+\.\d\d ms, "
+                       r"verify \d+\.\d\d ms\)", since), len(blocks),
+           name + ": per-block timings logged")
 
     sf = h.state_file()
     on, ram = device(sf, "dax2.0"), device(sf, "dax3.0")
