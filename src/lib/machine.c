@@ -223,6 +223,14 @@ struct block_hint {
 	struct sysroot_dir *memory; /* SYSFS_MEMORY, open */
 };
 
+/* Removed since it was listed: say so, the caller drops the block. */
+static int block_gone(struct machine *m, const struct mem_block *b, const char *path)
+{
+	machine_add_error(m, path, -ENOENT, "cannot read %s: %s (removed while it was read?)",
+			  b->name, strerror(ENOENT));
+	return -ENOENT;
+}
+
 /*
  * Read one block; hint NULL reads everything from the block itself.
  * *memmap_attr (if not NULL) tells whether memoryN/memmap_on_memory was
@@ -254,17 +262,13 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 	b->phys_index = b->index;
 
 	snprintf(path, sizeof(path), SYSFS_MEMORY "/%s", b->name);
+	/* from the memory directory, the block directory is not even opened */
 	if (hint && hint->memory)
-		r = sysroot_dir_open_entry(hint->memory, b->name, &dir);
+		r = sysroot_dir_entry(hint->memory, b->name, &dir);
 	else
 		r = sysroot_dir_open(sr, path, &dir);
-	if (r == -ENOENT || r == -ENOTDIR) {
-		/* removed since it was listed: say so, the caller drops the block */
-		machine_add_error(m, path, -ENOENT,
-				  "cannot read %s: %s (removed while it was read?)", b->name,
-				  strerror(ENOENT));
-		return -ENOENT;
-	}
+	if (r == -ENOENT || r == -ENOTDIR)
+		return block_gone(m, b, path);
 	if (r < 0) {
 		machine_add_error(m, path, r, "cannot open %s: %s", b->name, strerror(-r));
 		b->error = r;
@@ -272,8 +276,8 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 	}
 
 	r = sysroot_dir_read_attr(&dir, "state", buf, sizeof(buf));
-	if (r == -ENOENT && sysroot_exists(sr, path) == 0)
-		return -ENOENT; /* removed after the open */
+	if ((r == -ENOENT || r == -ENOTDIR) && sysroot_exists(sr, path) == 0)
+		return block_gone(m, b, path);
 	if (r < 0) {
 		block_attr_failed(m, b, "state", r);
 	} else if ((r = parse_block_state(buf, &b->state)) < 0) {

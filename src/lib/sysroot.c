@@ -584,6 +584,7 @@ int sysroot_dir_open(struct sysroot *sr, const char *path, struct sysroot_dir *d
 
 	d->sr = sr;
 	d->fd = -1;
+	d->parent = NULL;
 	if (!sr)
 		return -EINVAL;
 	path = rel_path(path);
@@ -605,6 +606,8 @@ void sysroot_dir_close(struct sysroot_dir *d)
 		errno = saved;
 	}
 	d->fd = -1;
+	d->parent = NULL;
+	d->plain = false;
 }
 
 /* name is one component: no way up or across from the directory it is in */
@@ -624,7 +627,7 @@ static int dir_entry_op(struct sysroot_dir *d, const char *name, enum sysroot_op
 {
 	int n;
 
-	if (d->fd < 0)
+	if (d->fd < 0 && !d->parent)
 		return -EBADF;
 	if (!one_component(name))
 		return -EINVAL;
@@ -632,6 +635,72 @@ static int dir_entry_op(struct sysroot_dir *d, const char *name, enum sysroot_op
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return fault_check(d->sr, op, full);
+}
+
+int sysroot_dir_entry(const struct sysroot_dir *parent, const char *name, struct sysroot_dir *d)
+{
+	int n;
+
+	d->sr = parent->sr;
+	d->fd = -1;
+	d->parent = NULL;
+	d->plain = false;
+	if (parent->fd < 0)
+		return -EBADF;
+	if (!one_component(name))
+		return -EINVAL;
+	n = snprintf(d->path, sizeof(d->path), "%s/%s", parent->path, name);
+	if (n < 0 || (size_t)n >= sizeof(d->path))
+		return -ENAMETOOLONG;
+	d->entry_off = (unsigned short)(n - strlen(name));
+	d->parent = parent;
+	return 0;
+}
+
+/* Open a lazy entry's directory after all (sysroot_dir_entry). */
+static int dir_materialize(struct sysroot_dir *d)
+{
+	struct sysroot_dir real;
+	int r;
+
+	if (d->fd >= 0 || !d->parent)
+		return d->fd >= 0 ? 0 : -EBADF;
+	/* cast: open_entry only reads parent */
+	r = sysroot_dir_open_entry((struct sysroot_dir *)d->parent, d->path + d->entry_off, &real);
+	if (r < 0)
+		return r;
+	d->fd = real.fd;
+	return 0;
+}
+
+/* "entry/name" from a lazy entry's parent, in one lookup that follows no link */
+static int dir_lazy_path(const struct sysroot_dir *d, const char *name, char *rel, size_t size)
+{
+	int n = snprintf(rel, size, "%s/%s", d->path + d->entry_off, name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int dir_lazy_open(struct sysroot_dir *d, const char *name, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	char rel[PATH_MAX];
+	int fd, r;
+
+	r = dir_lazy_path(d, name, rel, sizeof(rel));
+	if (r < 0)
+		return r;
+	do {
+		fd = (int)syscall(SYS_openat2, d->parent->fd, rel, &how, sizeof(how));
+	} while (fd < 0 && errno == EINTR);
+	if (fd >= 0) {
+		d->plain = true;
+		return fd;
+	}
+	return -errno;
 }
 
 /*
@@ -648,6 +717,23 @@ static int dir_open_entry(struct sysroot_dir *d, const char *name, enum sysroot_
 	*fault = dir_entry_op(d, name, op, full, sizeof(full));
 	if (*fault < 0)
 		return *fault;
+	if (d->fd < 0) {
+		int r;
+
+		/*
+		 * A lazy entry: one lookup from the parent.  ELOOP (a link on
+		 * the way), ENOTDIR, ENOSYS (no openat2) and the rest: open
+		 * the directory and go the confined way, which also gives
+		 * the error a directory open would have given.  ENOENT is
+		 * the same answer either way.
+		 */
+		fd = dir_lazy_open(d, name, flags);
+		if (fd >= 0 || fd == -ENOENT)
+			return fd;
+		r = dir_materialize(d);
+		if (r < 0)
+			return r;
+	}
 	do {
 		fd = openat(d->fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
 	} while (fd < 0 && errno == EINTR);
@@ -668,6 +754,7 @@ int sysroot_dir_open_entry(struct sysroot_dir *parent, const char *name, struct 
 
 	d->sr = parent->sr;
 	d->fd = -1;
+	d->parent = NULL;
 	if (parent->fd < 0)
 		return -EBADF;
 	if (!one_component(name))
@@ -715,7 +802,25 @@ int sysroot_dir_link_basename(struct sysroot_dir *d, const char *name, char *buf
 	fault = dir_entry_op(d, name, SYSROOT_OP_READLINK, full, sizeof(full));
 	if (fault < 0)
 		return fault;
-	n = readlinkat(d->fd, name, target, sizeof(target));
+	if (d->fd < 0 && d->plain) {
+		/*
+		 * An earlier open through the parent found the entry a real
+		 * directory.  Should it have become a link since, readlinkat
+		 * would follow it: that only reads a link's name, never
+		 * writes, and sysfs directories do not turn into links.
+		 */
+		int r = dir_lazy_path(d, name, full, sizeof(full));
+
+		if (r < 0)
+			return r;
+		n = readlinkat(d->parent->fd, full, target, sizeof(target));
+	} else {
+		int r = dir_materialize(d);
+
+		if (r < 0)
+			return r;
+		n = readlinkat(d->fd, name, target, sizeof(target));
+	}
 	if (n < 0)
 		return -errno;
 	if ((size_t)n >= sizeof(target))
@@ -730,11 +835,14 @@ int sysroot_dir_list(struct sysroot_dir *d, DIR **out)
 {
 	int fd, fault;
 
-	if (d->fd < 0)
+	if (d->fd < 0 && !d->parent)
 		return -EBADF;
 	fault = fault_check(d->sr, SYSROOT_OP_OPENDIR, d->path);
 	if (fault < 0)
 		return fault;
+	fd = dir_materialize(d);
+	if (fd < 0)
+		return fd;
 	do {
 		fd = openat(d->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	} while (fd < 0 && errno == EINTR);

@@ -97,6 +97,7 @@ static void build_fixture(void)
 	link_at("/" PROBE_DIR, MEM "/memory40");
 	link_at("../../../../../../../../../../" PROBE_DIR, MEM "/memory41");
 	link_at("memory32", MEM "/memory42");
+	link_at("../fw/PNP0C80:07", PROBE_DIR "/firmware_node");
 }
 
 static void test_open(void)
@@ -441,6 +442,86 @@ static void test_dir_entry(struct sysroot *sr)
 	CHECK(e.fd < 0, "no fd on error");
 }
 
+static bool have_openat2(void)
+{
+	errno = 0;
+	return syscall(SYS_openat2, AT_FDCWD, ".", NULL, 0) >= 0 || errno != ENOSYS;
+}
+
+/*
+ * A lazy entry (sysroot_dir_entry): its files are opened from the parent in
+ * one lookup that follows no link; a block directory that is a link still
+ * resolves inside the root, and errors come from the first access.
+ */
+static void test_dir_entry_lazy(struct sysroot *sr)
+{
+	_cleanup_sysroot_dir_ struct sysroot_dir mem = { .fd = -1 };
+	struct sysroot_dir e = { .fd = -1 }, closed = { .sr = sr, .fd = -1 };
+	struct fault_ctl c = { SYSROOT_OP_READ, MEM "/memory32/valid_zones", -EIO, 0 };
+	char buf[64];
+	DIR *l = NULL;
+
+	CHECK_EQ_INT(sysroot_dir_open(sr, MEM, &mem), 0);
+	CHECK_EQ_INT(sysroot_dir_entry(&mem, "memory32", &e), 0);
+	CHECK_STREQ(e.path, MEM "/memory32");
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "state", buf, sizeof(buf)), 7);
+	CHECK_STREQ(buf, "offline");
+	CHECK_EQ_INT(sysroot_dir_link_basename(&e, "node1", buf, sizeof(buf)), 5);
+	CHECK_STREQ(buf, "node1");
+	CHECK_EQ_INT(sysroot_dir_link_basename(&e, "firmware_node", buf, sizeof(buf)), -ENOENT);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "missing", buf, sizeof(buf)), -ENOENT);
+	/* without openat2 every access opens the directory first */
+	CHECK(e.fd < 0 || !have_openat2(), "reads through the parent leave the directory unopened");
+	/* an entry that is itself a link: confined like any other */
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "abs", buf, sizeof(buf)), 14);
+	CHECK_STREQ(buf, "fixture-passwd");
+	/* the fault hook sees the whole path, as for an opened directory */
+	sysroot_set_fault(sr, fault_fn, &c);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "valid_zones", buf, sizeof(buf)), -EIO);
+	sysroot_set_fault(sr, NULL, NULL);
+	CHECK_EQ_INT(sysroot_dir_list(&e, &l), 0);
+	if (l)
+		closedir(l);
+	CHECK(e.fd >= 0, "a listing opens the directory");
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "valid_zones", buf, sizeof(buf)), 14);
+	sysroot_dir_close(&e);
+
+	/* block directories that are links, absolute or climbing: inside the root */
+	for (int i = 40; i <= 41; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "memory%d", i);
+		CHECK_EQ_INT(sysroot_dir_entry(&mem, name, &e), 0);
+		CHECK_EQ_INT(sysroot_dir_link_basename(&e, "firmware_node", buf, sizeof(buf)), 10);
+		CHECK_STREQ(buf, "PNP0C80:07");
+		sysroot_dir_close(&e);
+		CHECK_EQ_INT(sysroot_dir_entry(&mem, name, &e), 0);
+		CHECK_EQ_INT(sysroot_dir_read_attr(&e, "passwd", buf, sizeof(buf)), 14);
+		CHECK_STREQ(buf, "fixture-passwd");
+		CHECK_EQ_INT(sysroot_dir_link_basename(&e, "firmware_node", buf, sizeof(buf)), 10);
+		sysroot_dir_close(&e);
+	}
+	CHECK_EQ_INT(sysroot_dir_entry(&mem, "memory42", &e), 0);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "state", buf, sizeof(buf)), 7);
+	sysroot_dir_close(&e);
+
+	/* errors: from the first access for what is not there, at once for bad names */
+	CHECK_EQ_INT(sysroot_dir_entry(&mem, "memory99", &e), 0);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "state", buf, sizeof(buf)), -ENOENT);
+	CHECK_EQ_INT(sysroot_dir_link_basename(&e, "node1", buf, sizeof(buf)), -ENOENT);
+	sysroot_dir_close(&e);
+	CHECK_EQ_INT(sysroot_dir_entry(&mem, "block_size_bytes", &e), 0);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "state", buf, sizeof(buf)), -ENOTDIR);
+	sysroot_dir_close(&e);
+	CHECK_EQ_INT(sysroot_dir_entry(&mem, "memory32/../memory32", &e), -EINVAL);
+	CHECK_EQ_INT(sysroot_dir_entry(&mem, "..", &e), -EINVAL);
+	CHECK_EQ_INT(sysroot_dir_entry(&mem, "", &e), -EINVAL);
+	CHECK_EQ_INT(sysroot_dir_entry(&closed, "memory32", &e), -EBADF);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "state", buf, sizeof(buf)), -EBADF);
+	sysroot_dir_close(&e);
+	CHECK_EQ_INT(sysroot_dir_read_attr(&e, "state", buf, sizeof(buf)), -EBADF);
+}
+
 static void test_fault(struct sysroot *sr)
 {
 	struct fault_ctl c = { SYSROOT_OP_READ, MEM "/memory32/valid_zones", -EIO, 0 };
@@ -523,6 +604,7 @@ static void run_all(const char *what)
 		test_opendir(sr);
 		test_dir(sr);
 		test_dir_entry(sr);
+		test_dir_entry_lazy(sr);
 		test_fault(sr);
 		sysroot_free(sr);
 	}
