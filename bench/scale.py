@@ -22,7 +22,9 @@ What is measured (medians of --runs runs, min-max, interleaved with the referenc
             rule does, the floor of onlining through the emulated kernel); the ratio is
             per block onlined, since memhpd's policy leaves some blocks offline.
   rss       peak RSS of the coldplug (getrusage ru_maxrss) and idle VmRSS of a running daemon
-            (control socket and state file on, after READY=1 and the coldplug).
+            (control socket and state file on, after READY=1 and the coldplug).  Reference:
+            bench/rss-floor.c, a daemon that links the libraries memhpd must use (libsystemd,
+            libudev, json-c, inih), starts them and idles: what memhpd adds is the difference.
   events    per-event daemon CPU through the umockdev harness (bench/storm.py), trickle (one
             event per batch: what one event costs) and burst (512 adds, batched).
 """
@@ -138,6 +140,52 @@ def build_naive():
     return out
 
 
+def build_floor():
+    """bench/rss-floor.c, the reference of the idle RSS row: the required libraries, idle."""
+    out = os.path.join(B.build_dir(), "bench", "rss-floor")
+    src = os.path.join(B.HERE, "rss-floor.c")
+    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
+        return out
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    pc = subprocess.run(["pkg-config", "--cflags", "--libs", "libsystemd", "libudev", "json-c",
+                         "inih"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if pc.returncode:
+        raise SystemExit(f"cannot build rss-floor: pkg-config: {pc.stderr}")
+    r = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-std=gnu11", "-o", out, src]
+                       + pc.stdout.split(), stderr=subprocess.PIPE, text=True)
+    if r.returncode:
+        raise SystemExit(f"cannot build rss-floor: {r.stderr}")
+    return out
+
+
+def idle_status(cmd, env, ready_timeout, before_sample=None):
+    """Start a daemon, wait for READY=1, let it idle a second, return (status, seconds to
+    ready); the daemon is stopped with SIGTERM afterwards."""
+    tmp = tempfile.mkdtemp(prefix="memhp-bench-")
+    notify = B.Notify(os.path.join(tmp, "notify"))
+    env = dict(env, NOTIFY_SOCKET=notify.path)
+    t = time.monotonic()
+    p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        notify.wait("READY=1", ready_timeout, alive=lambda: p.poll() is None)
+        ready = time.monotonic() - t
+        if before_sample:
+            before_sample()
+        time.sleep(1.0)
+        st = B.proc_status(p.pid)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        notify.close()
+        os.rmdir(tmp)
+    return st, ready
+
+
 def naive(root):
     """The reference: every offline block written online_movable, under the fake kernel."""
     r = B.run_timed([build_naive(), root], env=fake_env(root), stdout=subprocess.PIPE)
@@ -225,46 +273,46 @@ def bench_coldplug(res, sizes, runs):
 
 def bench_idle_rss(res, sizes):
     print("\n== memhpd daemon RSS (after READY=1, coldplug done, control socket on) ==")
+    # The floor: the libraries memhpd must link (libsystemd, libudev, json-c, inih),
+    # started and idle, in the same environment (the fake kernel shim is preloaded in both).
+    floor_env = fake_env(B.ensure_tree(min(sizes)))
+    floor, _ = idle_status([build_floor()], floor_env, 60)
+    print(f"{'floor':>7}  {B.fmt_kib(floor['VmRSS']):>10} {B.fmt_kib(floor.get('Pss', 0)):>9} "
+          f"{B.fmt_kib(floor['RssAnon']):>9} {B.fmt_kib(floor['RssFile']):>9} "
+          f"{B.fmt_kib(floor['VmHWM']):>9}  (bench/rss-floor.c: the required libraries, idle)")
+    res.add("scale", "idle VmRSS floor of the required libraries (bench/rss-floor.c)",
+            floor["VmRSS"], "KiB",
+            note=f"Pss {floor.get('Pss', 0)} KiB, RssAnon {floor['RssAnon']} KiB, "
+                 f"RssFile {floor['RssFile']} KiB")
     print(f"{'blocks':>7}  {'idle VmRSS':>10} {'Pss':>9} {'RssAnon':>9} {'RssFile':>9} "
-          f"{'VmHWM':>9}  {'ready after':>11}")
-    out = {}
+          f"{'VmHWM':>9}  {'ready after':>11}  {'above floor':>11}")
+    out = {"floor": floor}
     for n in sizes:
         root, snap, _ = work_tree(n)
         snap.restore()
-        tmp = tempfile.mkdtemp(prefix="memhp-bench-")
-        notify = B.Notify(os.path.join(tmp, "notify"))
-        env = fake_env(root)
-        env["NOTIFY_SOCKET"] = notify.path
+        ctl = os.path.join(root, "run/memhpd/control")
         cmd = [B.binary("memhpd"), "--sysroot", root, "--stderr", "--log-level", "warning"]
-        t = time.monotonic()
-        p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seen = {}
+
+        def exercise():
+            seen["socket"] = os.path.exists(ctl)
+            B.run_timed([B.binary("memhpctl"), "--socket", ctl, "status"])
+
         try:
-            notify.wait("READY=1", 300, alive=lambda: p.poll() is None)
-            ready = time.monotonic() - t
-            ctl = os.path.join(root, "run/memhpd/control")
-            B.run_timed([B.binary("memhpctl"), "--socket", ctl, "status"])  # exercise it
-            time.sleep(1.0)
-            st = B.proc_status(p.pid)
-            sock_ok = os.path.exists(ctl)
+            st, ready = idle_status(cmd, fake_env(root), 300, before_sample=exercise)
+            sock_ok = seen.get("socket", False)
         finally:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-            notify.close()
-            os.rmdir(tmp)
             shutil.rmtree(root)
+        above = st["VmRSS"] - floor["VmRSS"]
         print(f"{n:>7}  {B.fmt_kib(st['VmRSS']):>10} {B.fmt_kib(st.get('Pss', 0)):>9} "
               f"{B.fmt_kib(st['RssAnon']):>9} "
               f"{B.fmt_kib(st['RssFile']):>9} {B.fmt_kib(st['VmHWM']):>9}  {ready:>9.2f} s"
+              f"  {B.fmt_kib(above):>11}"
               + ("" if sock_ok else "  (no control socket!)"))
         res.add("scale", f"daemon idle VmRSS, {n} blocks", st["VmRSS"], "KiB",
-                target="< 3 MiB" if n == 65536 else None,
-                note=f"Pss {st.get('Pss', 0)} KiB, RssAnon {st['RssAnon']} KiB, "
-                     f"RssFile {st['RssFile']} KiB, "
+                ref=f"floor {floor['VmRSS']} KiB", target="< 3 MiB" if n == 65536 else None,
+                note=f"{above} KiB above the floor; Pss {st.get('Pss', 0)} KiB, "
+                     f"RssAnon {st['RssAnon']} KiB, RssFile {st['RssFile']} KiB, "
                      f"VmHWM {st['VmHWM']} KiB")
         out[n] = st
     return out
