@@ -81,6 +81,12 @@
  * Writes through daxX.Y's real directory are named (and matched) as
  * sys/bus/dax/devices/daxX.Y/<attr>.
  *
+ * With MEMHP_FAKE_TIMING naming a file, the shim appends one line to it when
+ * the process exits: "stores N emulated_ns T", the number of writes it played
+ * the kernel for and the wall time spent doing so, opens of tracked files
+ * included (bench/scale.py subtracts it: that time stands for the kernel's
+ * own work, which a real kernel spends differently).
+ *
  * Every write on a tracked fd appends one line to $MEMHP_FAKE_ROOT/.fake-kernel.log:
  *   "<path relative to root> <value> <OK|errno name>"
  * with the value escaped: "\n" for newline, "\\" for backslash, "\xNN" for
@@ -110,6 +116,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FK_MAX_FDS 1024
@@ -133,6 +140,34 @@ static int active = -1; /* -1: not initialised yet */
 static char root[PATH_MAX];
 static size_t rootlen;
 static char *tracked[FK_MAX_FDS]; /* path relative to root, for fds open for writing */
+/* MEMHP_FAKE_TIMING: time spent playing the kernel (single-threaded writers) */
+static uint64_t emulated_ns, emulated_stores;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+__attribute__((destructor)) static void fk_report_timing(void)
+{
+	const char *path = getenv("MEMHP_FAKE_TIMING");
+	char line[96];
+	int fd, n;
+
+	if (!path || !*path || active != 1)
+		return;
+	n = snprintf(line, sizeof(line), "stores %" PRIu64 " emulated_ns %" PRIu64 "\n",
+		     emulated_stores, emulated_ns);
+	fd = real_open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (real_write(fd, line, (size_t)n) != n)
+		fprintf(stderr, "fakekernel: short write to %s\n", path);
+	real_close(fd);
+}
 
 static void fk_init(void)
 {
@@ -198,12 +233,14 @@ static int track(int fd, int flags)
 {
 	char rel[PATH_MAX];
 	int saved = errno;
+	uint64_t t0;
 
 	if (fd < 0 || active != 1)
 		return fd;
 	untrack(fd); /* the number may have been closed behind our back */
 	if ((flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH))
 		return fd;
+	t0 = now_ns();
 	if (!fd_rel_path(fd, rel, sizeof(rel))) {
 		errno = saved;
 		return fd;
@@ -214,6 +251,7 @@ static int track(int fd, int flags)
 		errno = EMFILE;
 		return -1;
 	}
+	emulated_ns += now_ns() - t0;
 	errno = saved;
 	return fd;
 }
@@ -1490,8 +1528,16 @@ FK_EXPORT long syscall(long nr, ...)
 FK_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	fk_init();
-	if (active == 1 && fd >= 0 && fd < FK_MAX_FDS && tracked[fd])
-		return fake_write(tracked[fd], buf, n);
+	if (active == 1 && fd >= 0 && fd < FK_MAX_FDS && tracked[fd]) {
+		uint64_t t0 = now_ns();
+		ssize_t r = fake_write(tracked[fd], buf, n);
+		int saved = errno;
+
+		emulated_ns += now_ns() - t0;
+		emulated_stores++;
+		errno = saved;
+		return r;
+	}
 	return real_write(fd, buf, n);
 }
 
