@@ -14,6 +14,13 @@
 struct idxset {
 	uint64_t *v;
 	size_t n, cap;
+	/*
+	 * Set anew by every call that changes the members, from a counter
+	 * shared by all sets: a set whose gen is what it was holds what it
+	 * held, so a reader can tell "unchanged" without comparing the
+	 * members.  0 only for a set never changed, which is empty.
+	 */
+	uint64_t gen;
 };
 
 bool idxset_has(const struct idxset *s, uint64_t i);

@@ -4,6 +4,13 @@
 #include "idxset.h"
 #include "util.h"
 
+static uint64_t next_gen(void)
+{
+	static uint64_t gen;
+
+	return __atomic_add_fetch(&gen, 1, __ATOMIC_RELAXED);
+}
+
 /* First position whose value is >= i. */
 static size_t lower_bound(const struct idxset *s, uint64_t i)
 {
@@ -40,6 +47,7 @@ int idxset_add(struct idxset *s, uint64_t i)
 	memmove(&s->v[p + 1], &s->v[p], (s->n - p) * sizeof(*s->v));
 	s->v[p] = i;
 	s->n++;
+	s->gen = next_gen();
 	return 1;
 }
 
@@ -50,6 +58,7 @@ void idxset_del(struct idxset *s, uint64_t i)
 	if (p < s->n && s->v[p] == i) {
 		memmove(&s->v[p], &s->v[p + 1], (s->n - p - 1) * sizeof(*s->v));
 		s->n--;
+		s->gen = next_gen();
 	}
 }
 
@@ -57,6 +66,7 @@ void idxset_clear(struct idxset *s)
 {
 	free(s->v);
 	memset(s, 0, sizeof(*s));
+	s->gen = next_gen();
 }
 
 int idxset_format(const struct idxset *s, char **out)
@@ -136,6 +146,7 @@ int idxset_parse(const char *text, struct idxset *s)
 		last = b;
 		first = false;
 	}
+	s->gen = next_gen();
 	return 0;
 bad:
 	idxset_clear(s);

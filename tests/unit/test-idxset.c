@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -52,5 +53,41 @@ int main(void)
 	CHECK_STREQ(out, "32,40");
 	free(out);
 	idxset_clear(&s);
+
+	/* gen: new after every change of the members, kept by everything else */
+	{
+		struct idxset a = { 0 }, b = { 0 };
+		uint64_t g;
+
+		CHECK(a.gen == 0 && a.n == 0, "a set never changed is empty, gen 0");
+		CHECK_EQ_INT(idxset_add(&a, 5), 1);
+		g = a.gen;
+		CHECK(g != 0, "add gives a gen");
+		CHECK_EQ_INT(idxset_add(&a, 5), 0);
+		CHECK(!idxset_has(&a, 6));
+		CHECK_EQ_INT(idxset_format(&a, &out), 0);
+		free(out);
+		idxset_del(&a, 99);
+		CHECK(a.gen == g, "a duplicate add, a lookup, a format, a no-op del keep gen");
+		idxset_del(&a, 5);
+		CHECK(a.gen != g, "del changes gen");
+		g = a.gen;
+		CHECK_EQ_INT(idxset_add(&a, 5), 1);
+		CHECK(a.gen != g, "add after del: same members as before, new gen");
+		g = a.gen;
+		CHECK_EQ_INT(idxset_parse("5", &a), 0);
+		CHECK(a.gen != g, "parse changes gen");
+		g = a.gen;
+		CHECK_EQ_INT(idxset_parse("1,", &a), -EINVAL);
+		CHECK(a.gen != g && a.n == 0, "a failed parse empties the set, new gen");
+		g = a.gen;
+		idxset_clear(&a);
+		CHECK(a.gen != g, "clear changes gen");
+		/* two sets never share a gen */
+		CHECK_EQ_INT(idxset_add(&b, 5), 1);
+		CHECK(b.gen != a.gen, "gens are unique across sets");
+		idxset_clear(&a);
+		idxset_clear(&b);
+	}
 	return check_exit();
 }

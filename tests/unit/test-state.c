@@ -983,6 +983,16 @@ static void test_write_kept_json(void)
 	idxset_add(&r->handled, 44);
 	CHECK_RC(state_write(&st, p), 0);
 	check_written_as_jsonc(&st, p, "handled");
+	idxset_del(&r->handled, 44);
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "handled, a block removed");
+	idxset_add(&r->handled, 44);
+	idxset_del(&r->handled, r->handled.v[0]);
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "handled, as many blocks but others");
+	CHECK_RC(idxset_parse("32-39", &r->handled), 0);
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "handled, parsed anew");
 	strv_push(&r->reasons, "one more reason");
 	CHECK_RC(state_write(&st, p), 0);
 	check_written_as_jsonc(&st, p, "reasons");
