@@ -18,7 +18,14 @@
 
 struct sysroot;
 
-#define BLOCK_NAME_MAX 32
+/* "memory" and at most 14 digits (BLOCK_INDEX_MAX), with room to spare */
+#define BLOCK_NAME_MAX 24
+/*
+ * Basename of a block's firmware_node link: an ACPI device name, the HID
+ * (at most 8) and ':' and the instance in hex ("PNP0C80:00"); longer is
+ * an error (read_block).
+ */
+#define FIRMWARE_NODE_MAX 24
 #define DEVICE_ID_MAX 64
 
 enum device_type {
@@ -60,28 +67,32 @@ enum memmap_evidence {
 const char *memmap_evidence_name(enum memmap_evidence e);
 const char *memmap_evidence_text(enum memmap_evidence e);
 
+/*
+ * One per memory block: 65,536 of them on an 8 TiB machine, so no field is
+ * kept that the name or the machine already tells (phys_index is checked
+ * against the name when read, not stored), and the layout has no holes.
+ */
 struct mem_block {
 	char name[BLOCK_NAME_MAX]; /* "memory32" */
 	uint64_t index; /* 32 */
-	uint64_t phys_index; /* as read; equals index on every kernel we know */
 	uint64_t start, size; /* bytes */
+	long kernel_memmap_pages; /* memoryN/memmap_on_memory, -1 absent */
+	uint64_t memmap_bytes; /* size of this block's memmap wherever it lives */
+
 	enum block_state state;
 	unsigned valid_zones; /* ZONE_BIT mask */
 	enum zone_id zone_default; /* first of valid_zones */
 	enum zone_id zone; /* zone when online, else ZONE_ID_NONE */
 	int node; /* -1: no node link (yet) */
 	int removable; /* -1 absent */
-	char firmware_node[48]; /* basename of firmware_node link, "" if none */
-	long kernel_memmap_pages; /* memoryN/memmap_on_memory, -1 absent */
 	int fw_config; /* s390 firmware config, -1 absent */
 	int fw_memmap_on_memory; /* s390 firmware memmap_on_memory, -1 absent */
-
 	enum memmap_place memmap;
 	enum memmap_evidence memmap_evidence;
-	uint64_t memmap_bytes; /* size of this block's memmap wherever it lives */
-
 	int device; /* index into machine.devices, -1 none */
 	int error; /* -errno of the first problem reading this block, 0 if fine */
+
+	char firmware_node[FIRMWARE_NODE_MAX]; /* basename of firmware_node link, "" if none */
 };
 
 struct dax_mapping {

@@ -57,7 +57,12 @@ int parse_valid_zones(const char *s, unsigned *mask, enum zone_id *first);
 int parse_block_size(const char *s, uint64_t *out);
 /* phys_index: hex without 0x. */
 int parse_phys_index(const char *s, uint64_t *out);
-/* "memory123" -> 123; anything else -EINVAL. */
+/*
+ * Blocks are at least 1 MiB (parse_block_size) of a 64-bit address space:
+ * no kernel names a block above this.
+ */
+#define BLOCK_INDEX_MAX (UINT64_MAX >> 20)
+/* "memory123" -> 123; anything else (and an index above BLOCK_INDEX_MAX) -EINVAL. */
 int parse_block_name(const char *name, uint64_t *index);
 /* "node3" -> 3; anything else -EINVAL. */
 int parse_node_name(const char *name, int *node);

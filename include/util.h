@@ -136,6 +136,12 @@ void strv_clear(struct strv *l);
 
 /* Grow *v (of *cap elements of size elsize) to hold at least n; zeroes new space. */
 int grow_array(void **v, size_t *cap, size_t n, size_t elsize);
+/*
+ * The same without zeroing: for large arrays whose caller sets up each
+ * element it uses.  Doubling the 65,536-block array and zeroing the new
+ * half made 8 MiB resident that no block used yet.
+ */
+int grow_array_uninit(void **v, size_t *cap, size_t n, size_t elsize);
 
 /* qsort()/bsearch() comparison of two uint64_t. */
 int cmp_u64(const void *a, const void *b);

@@ -101,9 +101,16 @@ static void block_firmware_node(struct sysroot_dir *dir, struct machine *m, stru
 	int r;
 
 	r = sysroot_dir_link_basename(dir, "firmware_node", buf, sizeof(buf));
-	if (r >= 0) {
-		strscpy_safe(b->firmware_node, buf, sizeof(b->firmware_node));
-	} else if (r != -ENOENT) {
+	if (r >= 0 && strscpy_safe(b->firmware_node, buf, sizeof(b->firmware_node)) < 0) {
+		/* no ACPI device name is that long: not something to group by */
+		char path[300];
+
+		b->firmware_node[0] = '\0';
+		snprintf(path, sizeof(path), "%s/firmware_node", dir->path);
+		machine_add_error(m, path, -ENAMETOOLONG,
+				  "firmware_node of %s: name \"%.64s\" too long (at most %d)", b->name,
+				  buf, FIRMWARE_NODE_MAX - 1);
+	} else if (r < 0 && r != -ENOENT) {
 		char path[300];
 
 		snprintf(path, sizeof(path), "%s/firmware_node", dir->path);
@@ -259,7 +266,6 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 	b->firmware_node[0] = '\0';
 	b->start = b->index * m->block_size;
 	b->size = m->block_size;
-	b->phys_index = b->index;
 
 	snprintf(path, sizeof(path), SYSFS_MEMORY "/%s", b->name);
 	/* from the memory directory, the block directory is not even opened */
@@ -292,8 +298,6 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 			machine_add_error(m, b->name, -EINVAL,
 					  "%s: phys_index %#" PRIx64 " differs from its name",
 					  b->name, v);
-		else
-			b->phys_index = v;
 	}
 
 	/*
@@ -1143,8 +1147,8 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 	for (size_t i = 0; i < nadd; i++) {
 		struct mem_block *b;
 
-		if (grow_array((void **)&m->blocks, &m->blocks_cap, m->nblocks + 1,
-			       sizeof(*m->blocks)) < 0) {
+		if (grow_array_uninit((void **)&m->blocks, &m->blocks_cap, m->nblocks + 1,
+				      sizeof(*m->blocks)) < 0) {
 			reset_derived(&t);
 			return -ENOMEM;
 		}
@@ -1245,8 +1249,8 @@ int machine_update(struct sysroot *sr, struct machine *m, const uint64_t *idx, s
 			}
 			continue;
 		}
-		if (grow_array((void **)&m->blocks, &m->blocks_cap, m->nblocks + 1,
-			       sizeof(*m->blocks)) < 0)
+		if (grow_array_uninit((void **)&m->blocks, &m->blocks_cap, m->nblocks + 1,
+				      sizeof(*m->blocks)) < 0)
 			return -ENOMEM;
 		for (pos = m->nblocks; pos > 0 && m->blocks[pos - 1].index > idx[i]; pos--)
 			;

@@ -219,7 +219,7 @@ int parse_block_name(const char *name, uint64_t *index)
 
 	if (!index)
 		return -EINVAL;
-	r = parse_prefixed_index(name, "memory", UINT64_MAX, &v);
+	r = parse_prefixed_index(name, "memory", BLOCK_INDEX_MAX, &v);
 	if (r < 0)
 		return r;
 	*index = v;

@@ -394,7 +394,7 @@ int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int grow_array(void **v, size_t *cap, size_t n, size_t elsize)
+static int grow(void **v, size_t *cap, size_t n, size_t elsize, bool zero)
 {
 	size_t newcap;
 	void *p;
@@ -414,8 +414,19 @@ int grow_array(void **v, size_t *cap, size_t n, size_t elsize)
 	p = realloc(*v, newcap * elsize);
 	if (!p)
 		return -ENOMEM;
-	memset((char *)p + *cap * elsize, 0, (newcap - *cap) * elsize);
+	if (zero)
+		memset((char *)p + *cap * elsize, 0, (newcap - *cap) * elsize);
 	*v = p;
 	*cap = newcap;
 	return 0;
+}
+
+int grow_array(void **v, size_t *cap, size_t n, size_t elsize)
+{
+	return grow(v, cap, n, elsize, true);
+}
+
+int grow_array_uninit(void **v, size_t *cap, size_t n, size_t elsize)
+{
+	return grow(v, cap, n, elsize, false);
 }

@@ -48,7 +48,6 @@ static bool same_block(const struct mem_block *a, const struct mem_block *b)
 {
 	DIFF_STR("block name", a->name, b->name);
 	DIFF("index", "%llu", U(a->index), U(b->index));
-	DIFF("phys_index", "%llu", U(a->phys_index), U(b->phys_index));
 	DIFF("start", "%llx", U(a->start), U(b->start));
 	DIFF("size", "%llx", U(a->size), U(b->size));
 	DIFF("state", "%lld", I(a->state), I(b->state));

@@ -127,6 +127,29 @@ int main(void)
 	CHECK(unlink(path) == 0, "unlink %s", path);
 	CHECK_EQ_INT(complete(sr, &m, all4, ARRAY_SIZE(all4)), -ENOENT);
 
+	/* a firmware_node whose name no ACPI device has: an error, and no grouping by it */
+	{
+		struct machine *ms = NULL;
+		const struct mem_block *b;
+		bool said = false;
+
+		block(44, "PNP0C80:0123456789abcdef01234567", true);
+		block(45, "PNP0C80:0123456789abcde", true); /* 23 characters: fits */
+		put(MEM "/block_size_bytes", "8000000\n");
+		put(MEM "/memory44/state", "offline\n");
+		put(MEM "/memory45/state", "offline\n");
+		CHECK_EQ_INT(machine_scan(sr, &ms), 0);
+		b = ms ? machine_find_block(ms, "memory44") : NULL;
+		CHECK(b && !b->firmware_node[0], "memory44: too long a firmware_node is not kept");
+		for (size_t i = 0; ms && i < ms->nerrors; i++)
+			said |= strstr(ms->errors[i].path, "memory44/firmware_node") &&
+				strstr(ms->errors[i].msg, "too long");
+		CHECK(said, "memory44: the scan names the firmware_node that is too long");
+		b = ms ? machine_find_block(ms, "memory45") : NULL;
+		CHECK(b && streq(b->firmware_node, "PNP0C80:0123456789abcde"), "memory45 kept");
+		machine_free(ms);
+	}
+
 	sysroot_free(sr);
 	tree_remove();
 	return check_exit();

@@ -67,7 +67,7 @@ static struct mem_device *add_dev(struct tm *t, const char *id, enum device_type
 		struct mem_block *b = &t->blocks[bi];
 
 		snprintf(b->name, sizeof(b->name), "memory%zu", bi);
-		b->index = b->phys_index = bi;
+		b->index = bi;
 		b->start = bi * BS;
 		b->size = BS;
 		b->state = st;

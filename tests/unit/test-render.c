@@ -33,7 +33,7 @@ static void build(struct machine *m)
 
 		memset(b, 0, sizeof(*b));
 		snprintf(b->name, sizeof(b->name), "memory%zu", i + 30);
-		b->index = b->phys_index = i + 30;
+		b->index = i + 30;
 		b->start = b->index * BS;
 		b->size = BS;
 		b->state = i ? BLOCK_OFFLINE : BLOCK_ONLINE;
@@ -126,7 +126,7 @@ int main(void)
 	blocks[2].removable = -1;
 	blocks[1].fw_config = 0;
 	blocks[2].fw_config = 1;
-	blocks[3].index = blocks[3].phys_index = UINT64_MAX >> 1;
+	blocks[3].index = UINT64_MAX >> 1;
 	blocks[3].start = UINT64_MAX;
 	blocks[3].memmap_bytes = 0;
 	blocks[3].kernel_memmap_pages = 0;

@@ -568,7 +568,7 @@ static void add_block(struct tmach *t, struct mem_device *dev, int node, enum bl
 	struct mem_block *b = &t->blocks[bi];
 
 	snprintf(b->name, sizeof(b->name), "memory%zu", bi);
-	b->index = b->phys_index = bi;
+	b->index = bi;
 	b->start = bi * BS;
 	b->size = BS;
 	b->state = st;

@@ -203,7 +203,9 @@ static void test_names_parse(void)
 	} blocks[] = {
 		{ "memory0", 0, 0 },
 		{ "memory123", 0, 123 },
-		{ "memory18446744073709551615", 0, UINT64_MAX },
+		{ "memory17592186044415", 0, BLOCK_INDEX_MAX },
+		{ "memory17592186044416", -EINVAL, 0 },
+		{ "memory18446744073709551615", -EINVAL, 0 },
 		{ "memory18446744073709551616", -EINVAL, 0 },
 		{ "memory", -EINVAL, 0 },
 		{ "memory-1", -EINVAL, 0 },

@@ -306,6 +306,22 @@ static void test_grow_array(void)
 	CHECK_EQ_INT(cap, old);
 	CHECK_EQ_INT(v[0], 7);
 	free(v);
+
+	/* the same growth without zeroing: what is there stays, the limits hold */
+	v = NULL;
+	cap = 0;
+	CHECK_EQ_INT(grow_array_uninit((void **)&v, &cap, 3, sizeof(*v)), 0);
+	CHECK(cap >= 3, "cap %zu", cap);
+	for (int i = 0; i < 3; i++)
+		v[i] = i + 1;
+	CHECK_EQ_INT(grow_array_uninit((void **)&v, &cap, 5000, sizeof(*v)), 0);
+	CHECK(cap >= 5000, "cap %zu", cap);
+	CHECK(v[0] == 1 && v[1] == 2 && v[2] == 3, "kept");
+	old = cap;
+	CHECK_EQ_INT(grow_array_uninit((void **)&v, &cap, SIZE_MAX, sizeof(*v)), -ENOMEM);
+	CHECK_EQ_INT(cap, old);
+	CHECK_EQ_INT(grow_array_uninit(NULL, &cap, 1, sizeof(*v)), -EINVAL);
+	free(v);
 }
 
 int main(void)
