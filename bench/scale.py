@@ -128,36 +128,36 @@ def count_states(root):
     return on, off
 
 
-def build_naive():
-    """bench/naive-online.c, the reference onliner of the coldplug row."""
-    out = os.path.join(B.build_dir(), "bench", "naive-online")
-    src = os.path.join(B.HERE, "naive-online.c")
+def build_c(name, pkgs=()):
+    """Compile bench/NAME.c (linked with the pkg-config packages pkgs) into the build tree,
+    again only when the source changed."""
+    out = os.path.join(B.build_dir(), "bench", name)
+    src = os.path.join(B.HERE, name + ".c")
     if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
         return out
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    r = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-std=gnu11", "-o", out, src],
+    flags = []
+    if pkgs:
+        pc = subprocess.run(["pkg-config", "--cflags", "--libs"] + list(pkgs),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if pc.returncode:
+            raise SystemExit(f"cannot build {name}: pkg-config: {pc.stderr}")
+        flags = pc.stdout.split()
+    r = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-std=gnu11", "-o", out, src] + flags,
                        stderr=subprocess.PIPE, text=True)
     if r.returncode:
-        raise SystemExit(f"cannot build naive-online: {r.stderr}")
+        raise SystemExit(f"cannot build {name}: {r.stderr}")
     return out
+
+
+def build_naive():
+    """bench/naive-online.c, the reference onliner of the coldplug row."""
+    return build_c("naive-online")
 
 
 def build_floor():
     """bench/rss-floor.c, the reference of the idle RSS row: the required libraries, idle."""
-    out = os.path.join(B.build_dir(), "bench", "rss-floor")
-    src = os.path.join(B.HERE, "rss-floor.c")
-    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
-        return out
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    pc = subprocess.run(["pkg-config", "--cflags", "--libs", "libsystemd", "libudev", "json-c",
-                         "inih"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if pc.returncode:
-        raise SystemExit(f"cannot build rss-floor: pkg-config: {pc.stderr}")
-    r = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-std=gnu11", "-o", out, src]
-                       + pc.stdout.split(), stderr=subprocess.PIPE, text=True)
-    if r.returncode:
-        raise SystemExit(f"cannot build rss-floor: {r.stderr}")
-    return out
+    return build_c("rss-floor", ("libsystemd", "libudev", "json-c", "inih"))
 
 
 def idle_status(cmd, env, ready_timeout, before_sample=None):

@@ -637,7 +637,8 @@ static int dir_entry_op(struct sysroot_dir *d, const char *name, enum sysroot_op
 	return fault_check(d->sr, op, full);
 }
 
-int sysroot_dir_entry(const struct sysroot_dir *parent, const char *name, struct sysroot_dir *d)
+/* d, not open, named as the entry `name` (one component) of parent; the length of its path */
+static int entry_init(const struct sysroot_dir *parent, const char *name, struct sysroot_dir *d)
 {
 	int n;
 
@@ -652,6 +653,15 @@ int sysroot_dir_entry(const struct sysroot_dir *parent, const char *name, struct
 	n = snprintf(d->path, sizeof(d->path), "%s/%s", parent->path, name);
 	if (n < 0 || (size_t)n >= sizeof(d->path))
 		return -ENAMETOOLONG;
+	return n;
+}
+
+int sysroot_dir_entry(const struct sysroot_dir *parent, const char *name, struct sysroot_dir *d)
+{
+	int n = entry_init(parent, name, d);
+
+	if (n < 0)
+		return n;
 	d->entry_off = (unsigned short)(n - strlen(name));
 	d->parent = parent;
 	return 0;
@@ -750,18 +760,10 @@ static int dir_open_entry(struct sysroot_dir *d, const char *name, enum sysroot_
  */
 int sysroot_dir_open_entry(struct sysroot_dir *parent, const char *name, struct sysroot_dir *d)
 {
-	int fd, n;
+	int fd = entry_init(parent, name, d);
 
-	d->sr = parent->sr;
-	d->fd = -1;
-	d->parent = NULL;
-	if (parent->fd < 0)
-		return -EBADF;
-	if (!one_component(name))
-		return -EINVAL;
-	n = snprintf(d->path, sizeof(d->path), "%s/%s", parent->path, name);
-	if (n < 0 || (size_t)n >= sizeof(d->path))
-		return -ENAMETOOLONG;
+	if (fd < 0)
+		return fd;
 	do {
 		fd = openat(parent->fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	} while (fd < 0 && errno == EINTR);
