@@ -171,9 +171,15 @@ def matrix():
     cases.append(Case("coldplug", "open-node-link-EAGAIN",
                       [no_node_dirs, "open %s/memory46/node0 EAGAIN 3" % MEM], 0,
                       fired="memory46/node0"))
-    # a block directory is opened from the root (its attributes then from it)
-    cases.append(Case("coldplug", "open-blockdir-EAGAIN", ["open %s/memory42 EAGAIN 3" % MEM], 0,
-                      fired="memory42"))
+    # the first block of a scan is read in full: its directory is opened from
+    # the root (its attributes then from it)
+    cases.append(Case("coldplug", "open-blockdir-EAGAIN", ["open %s/memory0 EAGAIN 3" % MEM], 0,
+                      fired="memory0"))
+    # the others' attributes are opened from the memory directory in one
+    # lookup ("memory42/state"); when that fails for any reason but ENOENT the
+    # block directory is opened and the attribute from it: nothing is lost
+    cases.append(Case("coldplug", "open-lazy-EAGAIN", ["open %s EAGAIN 1" % blk(42)], 0,
+                      fired="memory42/state"))
     # the block's directory cannot be listed: neither its node nor its
     # firmware_node is known, so it is a device of its own that waits for its
     # node and is left alone; the DIMM's other blocks are onlined
