@@ -23,8 +23,9 @@ int machine_group_devices(struct machine *m);
 bool machine_block_keeps_device(const struct machine *m, const struct mem_block *b);
 /*
  * devices.c: put block bi, new and above every other block (the last in
- * m->blocks), where a regroup would: into the device of its owner, new or not.  1, 0 when only a
- * regroup can place it (a block without a named owner), -ENOMEM.
+ * m->blocks), where a regroup would: into the device of its owner, new or
+ * not.  1, 0 when only a regroup can place it (a block without a named
+ * owner), -ENOMEM.
  */
 int machine_device_append(struct machine *m, size_t bi);
 /* memmap.c: memmap placement and evidence of every block. */

@@ -108,8 +108,8 @@ static void block_firmware_node(struct sysroot_dir *dir, struct machine *m, stru
 		b->firmware_node[0] = '\0';
 		snprintf(path, sizeof(path), "%s/firmware_node", dir->path);
 		machine_add_error(m, path, -ENAMETOOLONG,
-				  "firmware_node of %s: name \"%.64s\" too long (at most %d)", b->name,
-				  buf, FIRMWARE_NODE_MAX - 1);
+				  "firmware_node of %s: name \"%.64s\" too long (at most %d)",
+				  b->name, buf, FIRMWARE_NODE_MAX - 1);
 	} else if (r < 0 && r != -ENOENT) {
 		char path[300];
 

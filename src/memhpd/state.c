@@ -205,8 +205,9 @@ json_object *state_to_json(const struct state *st)
 
 /*
  * Everything record_to_json() prints, as bytes (the handled blocks by
- * their set's gen): records with equal keys have equal JSON.  Exact, unlike a hash: a stale record in the state file
- * would tell the next memhpd a wrong story.  One walk over the fields
+ * their set's gen): records with equal keys have equal JSON.  Exact,
+ * unlike a hash: a stale record in the state file would tell the next
+ * memhpd a wrong story.  One walk over the fields
  * either compares them with a kept key (cmp) or writes a new one (out).
  */
 struct key_walk {
