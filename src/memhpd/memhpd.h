@@ -68,6 +68,13 @@ struct dev_record {
 	 */
 	struct idxset handled;
 	bool seen; /* present in the current machine snapshot */
+	/*
+	 * state.c: looked up (state_record(), state_find()) or changed by
+	 * state.c since its JSON was last made.  Only such a record can
+	 * differ from its kept JSON, so a write looks at these alone: a
+	 * pointer to a record is for changes until the next state_write().
+	 */
+	bool touched;
 	/* state.c: the record's JSON as last written, and the bytes it was made from */
 	char *json, *json_key;
 	size_t json_len, json_key_len;
@@ -88,8 +95,14 @@ struct state {
 	bool dirty;
 };
 
+/*
+ * The record of device id, made if there is none (state_record) or NULL
+ * (state_find).  The pointer is good until the next state_record() (the
+ * array may move) and for changes until the next state_write() (see
+ * dev_record.touched): look it up again after either.
+ */
 struct dev_record *state_record(struct state *st, const char *id, enum device_type type);
-struct dev_record *state_find(const struct state *st, const char *id);
+struct dev_record *state_find(struct state *st, const char *id);
 void state_free(struct state *st);
 /*
  * temp file + fsync + rename + fsync(dir); returns 0 or -errno.  Keeps each

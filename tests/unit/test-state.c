@@ -636,6 +636,8 @@ static char *capture_stderr(int (*fn)(struct state *, const struct machine *), s
 	return slurp(p);
 }
 
+static void check_written_as_jsonc(const struct state *st, const char *path, const char *what);
+
 static void test_reconcile(void)
 {
 	struct tmach t;
@@ -680,10 +682,14 @@ static void test_reconcile(void)
 	rec(&st, "dax1.0", DEV_DAX, "leave", 0, 0); /* devdax, left: fine */
 	rec(&st, "dax2.0", DEV_DAX, "online", 0, 0); /* decided online, still devdax */
 	rec(&st, "memory99", DEV_UNKNOWN, "", 0, 0); /* gone */
+	/* written before: what reconciling changes must reach the next write */
+	CHECK_RC(state_write(&st, tpath("reconcile/state.json")), 0);
 	st.dirty = false;
 	log = capture_stderr(state_reconcile, &st, &t.m, &n);
 	CHECK_EQ_INT(n, 2 + 2 + 1 + 2);
 	CHECK(st.dirty);
+	CHECK_RC(state_write(&st, tpath("reconcile/state.json")), 0);
+	check_written_as_jsonc(&st, tpath("reconcile/state.json"), "after reconciling");
 	CHECK_EQ_INT(st.ndev, 5);
 	CHECK(!state_find(&st, "virtio1") && !state_find(&st, "memory99"), "gone ones dropped");
 	CHECK(state_find(&st, "virtio0") && state_find(&st, "dax1.0") && state_find(&st, "dax2.0"));
@@ -970,7 +976,11 @@ static void test_write_kept_json(void)
 	CHECK_RC(state_write(&st, p), 0);
 	check_written_as_jsonc(&st, p, "filled");
 
-	/* every kind of field changes once, written after each change */
+	/*
+	 * Every kind of field changes once, written after each change.  A
+	 * pointer is for changes until the next write (memhpd.h): each change
+	 * looks the record up again, as the engine does per device.
+	 */
 	r = state_find(&st, "PNP0C80:00");
 	CHECK(r != NULL);
 	if (!r) {
@@ -980,25 +990,32 @@ static void test_write_kept_json(void)
 	r->onlined++;
 	CHECK_RC(state_write(&st, p), 0);
 	check_written_as_jsonc(&st, p, "onlined");
+	r = state_find(&st, "PNP0C80:00");
 	idxset_add(&r->handled, 44);
 	CHECK_RC(state_write(&st, p), 0);
 	check_written_as_jsonc(&st, p, "handled");
+	r = state_find(&st, "PNP0C80:00");
 	idxset_del(&r->handled, 44);
 	CHECK_RC(state_write(&st, p), 0);
 	check_written_as_jsonc(&st, p, "handled, a block removed");
+	r = state_find(&st, "PNP0C80:00");
 	idxset_add(&r->handled, 44);
 	idxset_del(&r->handled, r->handled.v[0]);
 	CHECK_RC(state_write(&st, p), 0);
 	check_written_as_jsonc(&st, p, "handled, as many blocks but others");
+	r = state_find(&st, "PNP0C80:00");
 	CHECK_RC(idxset_parse("32-39", &r->handled), 0);
 	CHECK_RC(state_write(&st, p), 0);
 	check_written_as_jsonc(&st, p, "handled, parsed anew");
+	r = state_find(&st, "PNP0C80:00");
 	strv_push(&r->reasons, "one more reason");
 	CHECK_RC(state_write(&st, p), 0);
 	check_written_as_jsonc(&st, p, "reasons");
+	r = state_find(&st, "PNP0C80:00");
 	strscpy_safe(r->zone, "kernel", sizeof(r->zone));
 	CHECK_RC(state_write(&st, p), 0);
 	check_written_as_jsonc(&st, p, "zone");
+	r = state_find(&st, "PNP0C80:00");
 	r->memmap_in_ram_bytes = 0;
 	CHECK_RC(state_write(&st, p), 0);
 	check_written_as_jsonc(&st, p, "memmap_in_ram_bytes");
@@ -1020,6 +1037,7 @@ static void test_write_kept_json(void)
 
 		strv_push(&r->reasons, "short");
 		CHECK_RC(state_write(&st, p), 0);
+		r = state_find(&st, "dax0.0");
 		memset(big, 'x', sizeof(big) - 1);
 		big[sizeof(big) - 1] = '\0';
 		free(r->reasons.v[r->reasons.n - 1]);
@@ -1027,6 +1045,37 @@ static void test_write_kept_json(void)
 		CHECK_RC(state_write(&st, p), 0);
 		check_written_as_jsonc(&st, p, "a reason longer than the kept key");
 	}
+	state_free(&st);
+}
+
+/* Blocks gone from the machine leave the handled sets, and the next write says so. */
+static void test_forget_missing(void)
+{
+	const char *p = tpath("forget/state.json");
+	struct state st = { 0 };
+	struct mem_device *dev;
+	struct dev_record *r;
+	struct tmach t;
+
+	tm_init(&t);
+	dev = add_dev(&t, "virtio0", DEV_VIRTIO_MEM, 0, 0);
+	add_block(&t, dev, 0, BLOCK_ONLINE, ZONE_ID_MOVABLE); /* memory0 */
+	add_block(&t, dev, 0, BLOCK_ONLINE, ZONE_ID_MOVABLE); /* memory1 */
+	r = state_record(&st, "virtio0", DEV_VIRTIO_MEM);
+	CHECK_RC(idxset_parse("0-3", &r->handled), 0);
+	r = state_record(&st, "PNP0C80:00", DEV_ACPI_DIMM);
+	CHECK_RC(idxset_parse("0", &r->handled), 0);
+	state_record(&st, "dax0.0", DEV_DAX);
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "before");
+
+	st.dirty = false;
+	CHECK_EQ_INT((int)state_forget_missing(&st, &t.m), 2);
+	CHECK(st.dirty);
+	CHECK_RC(state_write(&st, p), 0);
+	check_written_as_jsonc(&st, p, "blocks 2 and 3 forgotten");
+	r = state_find(&st, "virtio0");
+	CHECK(r && r->handled.n == 2 && idxset_has(&r->handled, 0) && idxset_has(&r->handled, 1));
 	state_free(&st);
 }
 
@@ -1040,6 +1089,7 @@ int main(void)
 	test_records();
 	test_round_trip();
 	test_write_kept_json();
+	test_forget_missing();
 	test_atomic();
 	test_corrupt();
 	test_compatible();
