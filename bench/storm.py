@@ -176,10 +176,10 @@ class Run:
         time.sleep(seconds)
         return (self.cpu() - c0) / (time.monotonic() - t0)
 
-    def trickle(self, count, perf=None):
+    def trickle(self, count, perf=None, perf_freq=2000):
         h = self.h
         drift = self.drift()
-        prof = start_perf(self.pid, perf) if perf else None
+        prof = start_perf(self.pid, perf, perf_freq) if perf else None
         c0, r0, t0 = self.cpu(), h.nreceived, time.monotonic()
         for _ in range(count):
             blocks = self.add(1)
@@ -225,10 +225,10 @@ def clean_env():
     return env
 
 
-def start_perf(pid, out):
+def start_perf(pid, out, freq=2000):
     import subprocess
     try:
-        p = subprocess.Popen(["perf", "record", "-q", "-F", "2000", "--call-graph", "dwarf,16384",
+        p = subprocess.Popen(["perf", "record", "-q", "-F", str(freq), "--call-graph", "dwarf,16384",
                               "-p", str(pid), "-o", out], env=clean_env(),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError as e:
@@ -270,6 +270,9 @@ def main():
     ap.add_argument("--perf", metavar="FILE",
                     help="perf record the daemon during the first run's trickle into FILE "
                          "and print the top functions")
+    ap.add_argument("--perf-freq", type=int, default=2000, metavar="HZ",
+                    help="perf's sampling rate (a 32-event trickle at 2000 Hz is about 90 "
+                         "samples; raise it with a longer --trickle to see where a batch goes)")
     ap.add_argument("--one-daemon", type=int, default=16384, metavar="BLOCKS",
                     help="trees of at least BLOCKS blocks use one testbed and daemon for all "
                          "runs (copying and coldplugging 65k blocks per run costs minutes; "
@@ -309,7 +312,8 @@ def main():
                 run = Run(tm, UMockdev, tree, a.tree)
                 run.start()
             t_ready = time.monotonic() - t
-            tr = run.trickle(a.trickle, a.perf if i == 0 else None) if a.trickle else None
+            tr = (run.trickle(a.trickle, a.perf if i == 0 else None, a.perf_freq)
+                  if a.trickle else None)
             bu = run.burst(a.events) if a.events else None
             run.h.final_checks()
             st = run.h.status()
@@ -364,7 +368,7 @@ def parent(a):
             cmd = [py, os.path.abspath(__file__), "--tree", str(a.tree), "--events",
                    str(a.events), "--trickle", str(a.trickle), "--runs", "1", "--raw", tf.name]
             if a.perf and i == 0:
-                cmd += ["--perf", a.perf]
+                cmd += ["--perf", a.perf, "--perf-freq", str(a.perf_freq)]
             if a.verbose:
                 cmd.append("--verbose")
             r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
