@@ -106,13 +106,53 @@ static bool is_nested(const struct iomem *io)
 	return true;
 }
 
-int iomem_parse(const char *text, struct iomem *out, unsigned *bad_lines, unsigned *first_bad)
+/* Length of the common start of a and b. */
+static size_t common_prefix(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), max = la < lb ? la : lb, n = 0;
+
+	while (n + 64 <= max && !memcmp(a + n, b + n, 64))
+		n += 64;
+	while (n < max && a[n] == b[n])
+		n++;
+	return n;
+}
+
+/*
+ * How many of prev's resources come from lines wholly inside the first
+ * `same` bytes of its text, newline included: their lines, and all
+ * before, read the same in both texts.
+ * Only a prev without malformed lines is used, so that the count of
+ * those stays exact.
+ */
+static size_t reusable(const struct iomem *prev, const char *prev_text, size_t same)
+{
+	size_t lo = 0, hi = prev->nres;
+
+	if (prev->bad_lines)
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (prev->res[mid].next <= same)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* a last line without its newline may go on in text */
+	if (lo && prev_text[prev->res[lo - 1].next - 1] != '\n')
+		lo--;
+	return lo;
+}
+
+int iomem_parse_from(const char *text, const char *prev_text, const struct iomem *prev,
+		     struct iomem *out, unsigned *bad_lines, unsigned *first_bad)
 {
 	struct iomem io = { 0 };
 	int stack[IOMEM_DEPTH_MAX];
 	int last_depth = -1;
 	unsigned bad = 0, first = 0, lineno = 0;
-	size_t cap = 0;
+	size_t cap = 0, keep = 0;
 	bool all_zero = true;
 	const char *pos = text;
 	char *buf = NULL;
@@ -128,6 +168,23 @@ int iomem_parse(const char *text, struct iomem *out, unsigned *bad_lines, unsign
 		*first_bad = 0;
 	if (!text)
 		return -EINVAL;
+
+	if (prev_text && prev && prev->nres)
+		keep = reusable(prev, prev_text, common_prefix(text, prev_text));
+	if (keep) {
+		const struct iomem_res *last = &prev->res[keep - 1];
+
+		if (grow_array((void **)&io.res, &cap, keep, sizeof(*io.res)) < 0)
+			return -ENOMEM;
+		memcpy(io.res, prev->res, keep * sizeof(*io.res));
+		io.nres = keep;
+		/* where the parse of the whole text would be after that line */
+		pos = text + last->next;
+		lineno = last->line;
+		last_depth = last->depth;
+		for (int i = (int)keep - 1; i >= 0; i = io.res[i].parent)
+			stack[io.res[i].depth] = i;
+	}
 
 	while (*pos) {
 		const char *nl = strchr(pos, '\n');
@@ -158,6 +215,8 @@ int iomem_parse(const char *text, struct iomem *out, unsigned *bad_lines, unsign
 			continue;
 		}
 		r.parent = r.depth ? stack[r.depth - 1] : -1;
+		r.line = lineno;
+		r.next = (size_t)(pos - text);
 		if (grow_array((void **)&io.res, &cap, io.nres + 1, sizeof(*io.res)) < 0) {
 			ret = -ENOMEM;
 			goto out;
@@ -165,11 +224,12 @@ int iomem_parse(const char *text, struct iomem *out, unsigned *bad_lines, unsign
 		stack[r.depth] = (int)io.nres;
 		io.res[io.nres++] = r;
 		last_depth = r.depth;
-		if (r.start || r.end)
-			all_zero = false;
 	}
+	for (size_t i = 0; i < io.nres && all_zero; i++)
+		all_zero = !io.res[i].start && !io.res[i].end;
 	io.addresses_hidden = io.nres > 0 && all_zero;
 	io.nested = is_nested(&io);
+	io.bad_lines = bad;
 	*out = io;
 	io.res = NULL;
 out:
@@ -182,6 +242,11 @@ out:
 	return ret;
 }
 
+int iomem_parse(const char *text, struct iomem *out, unsigned *bad_lines, unsigned *first_bad)
+{
+	return iomem_parse_from(text, NULL, NULL, out, bad_lines, first_bad);
+}
+
 void iomem_free(struct iomem *io)
 {
 	if (!io)
@@ -190,6 +255,8 @@ void iomem_free(struct iomem *io)
 	io->res = NULL;
 	io->nres = 0;
 	io->addresses_hidden = false;
+	io->nested = false;
+	io->bad_lines = 0;
 }
 
 static bool name_matches(const char *res_name, const char *name)

@@ -725,13 +725,17 @@ static void iomem_errors(struct machine *m)
 				  m->iomem_bad, m->iomem_first_bad);
 }
 
-/* Parse text (taken) into m->iomem, which is empty. */
-static void iomem_from_text(struct machine *m, char *text)
+/*
+ * Parse text (taken) into m->iomem, which is empty; the lines it shares
+ * with the text prev (may be NULL) was parsed from are taken from prev.
+ */
+static void iomem_from_text(struct machine *m, char *text, const struct machine *prev)
 {
 	int r;
 
 	m->iomem_bad = m->iomem_first_bad = 0;
-	r = iomem_parse(text, &m->iomem, &m->iomem_bad, &m->iomem_first_bad);
+	r = iomem_parse_from(text, prev ? prev->iomem_text : NULL, prev ? &prev->iomem : NULL,
+			     &m->iomem, &m->iomem_bad, &m->iomem_first_bad);
 	if (r < 0) {
 		machine_add_error(m, PROC_IOMEM, r, "cannot parse: %s", strerror(-r));
 		free(text);
@@ -765,7 +769,7 @@ static bool scan_iomem(struct sysroot *sr, struct machine *m, const struct machi
 		iomem_errors(m);
 		return true;
 	}
-	iomem_from_text(m, text);
+	iomem_from_text(m, text, prev);
 	return false;
 }
 
@@ -1441,7 +1445,7 @@ int machine_dimms_complete(struct sysroot *sr, const struct machine *m, const ui
 	if (m->iomem_text && streq(text, m->iomem_text)) {
 		cached = &m->iomem; /* what m parsed from this very text */
 	} else {
-		r = iomem_parse(text, &io, NULL, NULL);
+		r = iomem_parse_from(text, m->iomem_text, &m->iomem, &io, NULL, NULL);
 		if (r < 0)
 			return r;
 	}

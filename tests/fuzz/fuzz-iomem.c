@@ -6,10 +6,41 @@
  * up; top-level resources have no parent; start <= end; names are
  * NUL-terminated within IOMEM_NAME_MAX; the bad-line count and first bad line
  * agree; addresses_hidden means every address printed was 0; a lookup of each
- * resource's own range finds a resource containing it.
+ * resource's own range finds a resource containing it.  Parsing the input
+ * from its first half (as iomem_parse_from() does after a hot-add) gives
+ * exactly the parse of the whole.
  */
 #include "iomem.h"
 #include "fuzz.h"
+
+/* The parse of text reusing that of its first half must be `whole`. */
+static void check_from(const char *text, const struct iomem *whole, unsigned bad, unsigned first)
+{
+	struct iomem half = { 0 }, from = { 0 };
+	unsigned b2 = 7, f2 = 7;
+	char *prev = strndup(text, strlen(text) / 2);
+
+	if (!prev || iomem_parse(prev, &half, NULL, NULL) < 0 ||
+	    iomem_parse_from(text, prev, &half, &from, &b2, &f2) < 0)
+		goto out; /* ENOMEM */
+	FUZZ_ASSERT(from.nres == whole->nres && b2 == bad && f2 == first &&
+			    from.addresses_hidden == whole->addresses_hidden &&
+			    from.nested == whole->nested && from.bad_lines == whole->bad_lines,
+		    "parse from the first half: %zu resources, %u bad (first %u)", from.nres, b2,
+		    f2);
+	for (size_t i = 0; i < from.nres; i++) {
+		const struct iomem_res *x = &from.res[i], *y = &whole->res[i];
+
+		FUZZ_ASSERT(x->start == y->start && x->end == y->end && !strcmp(x->name, y->name) &&
+				    x->depth == y->depth && x->parent == y->parent &&
+				    x->line == y->line && x->next == y->next,
+			    "parse from the first half: resource %zu differs", i);
+	}
+out:
+	iomem_free(&half);
+	iomem_free(&from);
+	free(prev);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -69,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(io.addresses_hidden == (io.nres > 0 && all_zero), "addresses_hidden %d",
 		    io.addresses_hidden);
 	FUZZ_ASSERT(iomem_find_containing(&io, 5, 4, NULL) == -EINVAL, "start > end accepted");
+	check_from(text, &io, bad, first_bad);
 	iomem_free(&io);
 	FUZZ_ASSERT(!io.res && !io.nres, "iomem_free");
 	free(text);

@@ -415,6 +415,125 @@ static void test_find_fast(void)
 	}
 }
 
+/* Whether a and b are the same parse, field by field. */
+static bool same_parse(const struct iomem *a, const struct iomem *b)
+{
+	if (a->nres != b->nres || a->addresses_hidden != b->addresses_hidden ||
+	    a->nested != b->nested || a->bad_lines != b->bad_lines)
+		return false;
+	for (size_t i = 0; i < a->nres; i++) {
+		const struct iomem_res *x = &a->res[i], *y = &b->res[i];
+
+		if (x->start != y->start || x->end != y->end || !streq(x->name, y->name) ||
+		    x->depth != y->depth || x->parent != y->parent || x->line != y->line ||
+		    x->next != y->next)
+			return false;
+	}
+	return true;
+}
+
+/* iomem_parse_from(text, prev_text) must be iomem_parse(text), whatever changed. */
+static void check_from(const char *what, const char *prev_text, const char *text)
+{
+	struct iomem prev, full, from;
+	unsigned pbad, fbad, ffirst, bad = 99, first = 99;
+
+	CHECK_EQ_INT(iomem_parse(prev_text, &prev, &pbad, NULL), 0);
+	CHECK_EQ_INT(iomem_parse(text, &full, &fbad, &ffirst), 0);
+	CHECK_EQ_INT(iomem_parse_from(text, prev_text, &prev, &from, &bad, &first), 0);
+	CHECK(same_parse(&full, &from), "%s: the parse from the previous text differs", what);
+	CHECK(bad == fbad && first == ffirst, "%s: bad lines %u (first %u), want %u (%u)", what,
+	      bad, first, fbad, ffirst);
+	iomem_free(&prev);
+	iomem_free(&full);
+	iomem_free(&from);
+}
+
+/* text with its line `line` replaced, or with a line before it (keep_line) */
+static char *text_edit(const char *text, size_t line, const char *replace, bool keep_line)
+{
+	size_t n = 0, cap = strlen(text) + strlen(replace) + 1;
+	char *out = calloc(1, cap);
+	const char *p = text;
+	size_t k = 0;
+
+	for (; *p; k++) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+		if (k == line) {
+			n += (size_t)sprintf(out + n, "%s", replace);
+			if (keep_line) {
+				memcpy(out + n, p, len);
+				n += len;
+			}
+		} else {
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len;
+	}
+	if (line >= k) /* after the last line */
+		sprintf(out + n, "%s", replace);
+	return out;
+}
+
+static void test_parse_from(void)
+{
+	static const struct {
+		const char *what, *prev, *text;
+	} t[] = {
+		{ "same text", iomem_text, iomem_text },
+		{ "no previous lines", "", iomem_text },
+		{ "all lines gone", iomem_text, "" },
+		{ "a hot-added DIMM at the end", "100000000-13fffffff : System RAM\n",
+		  "100000000-13fffffff : System RAM\n140000000-17fffffff : System RAM\n" },
+		{ "a last line without newline goes on", "100000000-13fffffff : System R",
+		  "100000000-13fffffff : System RAM\n" },
+		{ "a last line without newline, then more", "0-fff : A",
+		  "0-fff : A\n  0-ff : B\n" },
+		{ "a child of the last line", "0-ffff : A\n  0-fff : B\n",
+		  "0-ffff : A\n  0-fff : B\n    0-ff : C\n  1000-1fff : D\n2000-2fff : E\n" },
+		{ "deeper than allowed after the common lines", "0-ffff : A\n  0-fff : B\n",
+		  "0-ffff : A\n  0-fff : B\n        0-f : C\n" },
+		{ "a malformed line before", "0-ffff : A\nbogus\n1-2 : B\n",
+		  "0-ffff : A\nbogus\n1-2 : B\n3-4 : C\n" },
+		{ "a malformed line after", "0-ffff : A\n", "0-ffff : A\nbogus\n1-2 : B\n" },
+		{ "blank lines among the common ones", "0-ffff : A\n\n  \n1-2 : B\n",
+		  "0-ffff : A\n\n  \n1-2 : B\n\n3-4 : C\n" },
+		{ "addresses hidden before, shown now", iomem_hidden, iomem_text },
+		{ "hidden, and a zero line more", "00000000-00000000 : A\n",
+		  "00000000-00000000 : A\n00000000-00000000 : B\n" },
+		{ "shown, then a zero line more", "00000000-00000fff : A\n",
+		  "00000000-00000fff : A\n00000000-00000000 : B\n" },
+		{ "no longer nested", "100-1ff : A\n", "100-1ff : A\n0-ff : B\n" },
+	};
+	const char *ins[] = { "1-2 : New\n", "  1-2 : New\n", "    1-2 : New\n", "garbage\n", "\n" };
+	size_t lines = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		check_from(t[i].what, t[i].prev, t[i].text);
+	/* every line of the sample removed, changed, or with a line before it */
+	for (const char *p = iomem_text; *p; p++)
+		lines += *p == '\n';
+	for (size_t k = 0; k <= lines; k++) {
+		char what[64];
+		char *v[2 + ARRAY_SIZE(ins)];
+
+		v[0] = text_edit(iomem_text, k, "", false);
+		v[1] = text_edit(iomem_text, k, "00000000-00000001 : Changed\n", false);
+		for (size_t j = 0; j < ARRAY_SIZE(ins); j++)
+			v[2 + j] = text_edit(iomem_text, k, ins[j], true);
+		for (size_t j = 0; j < ARRAY_SIZE(v); j++) {
+			snprintf(what, sizeof(what), "line %zu, edit %zu", k, j);
+			check_from(what, iomem_text, v[j]);
+			snprintf(what, sizeof(what), "line %zu, edit %zu undone", k, j);
+			check_from(what, v[j], iomem_text);
+			free(v[j]);
+		}
+	}
+}
+
 int main(void)
 {
 	test_parse();
@@ -423,5 +542,6 @@ int main(void)
 	test_hidden();
 	test_malformed();
 	test_live();
+	test_parse_from();
 	return check_exit();
 }
