@@ -600,7 +600,13 @@ int engine_process(struct daemon *d)
 	if (dirty)
 		qsort(dirty, ndirty, sizeof(*dirty), cmp_u64);
 	d->rescan = d->process_all = false;
-	engine_update_status(d, "processing");
+	/*
+	 * Worth telling systemd for work that takes a while; a batch of one
+	 * block (virtio-mem plugs them one at a time) is over before anyone
+	 * could read it, and the notification was a tenth of its cost.
+	 */
+	if (all || ndirty > 1)
+		engine_update_status(d, "processing");
 
 	if (scan)
 		r = engine_rescan(d);

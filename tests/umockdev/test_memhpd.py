@@ -946,6 +946,8 @@ def sc_storm(h):
     eq(sf.get("memmap_on_device_bytes"), 64 * VMEMMAP, "state file memmap bytes on PNP0C80:01")
     t, note = h.wait_notify(lambda m: "STATUS=" in m and "onlined 72" in m, since, 5,
                             "STATUS= reporting 72 onlined blocks", d)
+    check(any("STATUS=processing: " in m for _, m in h.notes_since(since)),
+          "no STATUS=processing for a batch of 64 blocks")
     check(d.alive(), "memhpd died")
 
 
@@ -1042,6 +1044,7 @@ def sc_node_link(h):
     h.kernel.link_node(64, 1)
     t_link = time.monotonic()
     h.wait_online([64], "Normal", timeout=3, daemon=d)
+    t_on = time.monotonic()
     eq(h.writes_for(r"memory64/"), [(MEM + "/memory64/state", "online_kernel", 0)],
        "memory64 writes")
     check(all(t >= t_link for t, rel, _, _ in h.kernel.writes if "memory64/" in rel),
@@ -1050,6 +1053,10 @@ def sc_node_link(h):
                          since, 5, d)
     check(t - t_add72 >= 1.9, "memory72 given up after %.2f s, before node_wait (2 s)" %
           (t - t_add72))
+    # since memory64 is online, batches of one block: memory64's online uevent, then
+    # memory72 alone.  They are over before anyone could read a status for them.
+    eq([m for w, m in h.notes_since(t_on) if w <= t and "STATUS=processing" in m], [],
+       "STATUS=processing notes for batches of one block")
     h.quiesce(d)
     eq(h.block(72), ("offline", "Normal Movable"), "memory72 without a node link")
     eq(h.writes_for(r"memory72/"), [], "writes to memory72")
