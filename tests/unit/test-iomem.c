@@ -508,7 +508,8 @@ static void test_parse_from(void)
 		  "00000000-00000fff : A\n00000000-00000000 : B\n" },
 		{ "no longer nested", "100-1ff : A\n", "100-1ff : A\n0-ff : B\n" },
 	};
-	const char *ins[] = { "1-2 : New\n", "  1-2 : New\n", "    1-2 : New\n", "garbage\n", "\n" };
+	const char *ins[] = { "1-2 : New\n", "  1-2 : New\n", "    1-2 : New\n", "garbage\n",
+			      "\n" };
 	size_t lines = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
