@@ -311,8 +311,19 @@ static int record_text(struct dev_record *rec)
 	int r;
 
 	/* not looked up since its JSON was made: nothing can have changed it */
-	if (!rec->touched && rec->json)
+	if (!rec->touched && rec->json) {
+#ifdef MEMHP_SELF_CHECK
+		/* the sanitizer test pass: such a change would never be written */
+		if (!record_unchanged(rec)) {
+			fprintf(stderr,
+				"memhpd: BUG: state record %s changed without a lookup since the "
+				"last write (see dev_record.touched)\n",
+				rec->id);
+			abort();
+		}
+#endif
 		return 0;
+	}
 	rec->touched = false;
 	if (record_unchanged(rec))
 		return 0;

@@ -8,7 +8,9 @@
  */
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "memhpd.h"
 #include "check.h"
@@ -1032,6 +1034,7 @@ static void test_write_kept_json(void)
 	 * the last field that varies in length grows past the end of the
 	 * kept key (the comparison must stop there: the ASan run checks)
 	 */
+	r = state_find(&st, "dax0.0");
 	if (r) {
 		char big[400];
 
@@ -1046,6 +1049,48 @@ static void test_write_kept_json(void)
 		check_written_as_jsonc(&st, p, "a reason longer than the kept key");
 	}
 	state_free(&st);
+}
+
+/*
+ * In the sanitizer pass (MEMHP_SELF_CHECK) a write checks that records
+ * nobody looked up did not change: a change through a pointer kept across
+ * a write must abort there, not go unwritten.
+ */
+static void test_self_check(void)
+{
+#ifdef MEMHP_SELF_CHECK
+	const char *p = tpath("selfcheck/state.json");
+	int status = 0;
+	char *log;
+	pid_t pid;
+
+	CHECK(mkdir(tpath("selfcheck"), 0700) == 0);
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct state st = { 0 };
+		struct dev_record *r;
+		int fd = open(tpath("selfcheck/stderr"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(3);
+		fill_state(&st);
+		r = state_find(&st, "PNP0C80:00");
+		if (!r || state_write(&st, p) < 0)
+			_exit(2);
+		r->onlined++; /* the pointer outlived the write */
+		state_write(&st, p);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+	      "a change without a lookup was not caught (status 0x%x)", status);
+	log = slurp(tpath("selfcheck/stderr"));
+	CHECK(log && strstr(log, "BUG: state record PNP0C80:00 changed without a lookup"),
+	      "the abort says why: %s", S(log));
+	free(log);
+#endif
 }
 
 /* Blocks gone from the machine leave the handled sets, and the next write says so. */
@@ -1090,6 +1135,7 @@ int main(void)
 	test_round_trip();
 	test_write_kept_json();
 	test_forget_missing();
+	test_self_check();
 	test_atomic();
 	test_corrupt();
 	test_compatible();
