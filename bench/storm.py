@@ -176,7 +176,7 @@ class Run:
         time.sleep(seconds)
         return (self.cpu() - c0) / (time.monotonic() - t0)
 
-    def trickle(self, count, perf=None, perf_freq=2000):
+    def trickle(self, count, perf, perf_freq):
         h = self.h
         drift = self.drift()
         prof = start_perf(self.pid, perf, perf_freq) if perf else None
@@ -225,7 +225,7 @@ def clean_env():
     return env
 
 
-def start_perf(pid, out, freq=2000):
+def start_perf(pid, out, freq):
     import subprocess
     try:
         p = subprocess.Popen(["perf", "record", "-q", "-F", str(freq), "--call-graph", "dwarf,16384",

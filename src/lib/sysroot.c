@@ -760,10 +760,10 @@ static int dir_open_entry(struct sysroot_dir *d, const char *name, enum sysroot_
  */
 int sysroot_dir_open_entry(struct sysroot_dir *parent, const char *name, struct sysroot_dir *d)
 {
-	int fd = entry_init(parent, name, d);
+	int fd, r = entry_init(parent, name, d);
 
-	if (fd < 0)
-		return fd;
+	if (r < 0)
+		return r;
 	do {
 		fd = openat(parent->fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	} while (fd < 0 && errno == EINTR);
