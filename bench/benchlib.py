@@ -296,9 +296,11 @@ class Results:
     def __init__(self, path):
         self.path = path
 
-    def add(self, bench, metric, value, unit, ref=None, target=None, note=""):
+    def add(self, bench, metric, value, unit, ref=None, target=None, note="", data=None):
+        """data: the row's facts as numbers and words, for checks (tests/bench) rather than
+        for reading; the table shows metric, value, ref, target and note."""
         row = {"bench": bench, "metric": metric, "value": value, "unit": unit, "ref": ref,
-               "target": target, "note": note}
+               "target": target, "note": note, "data": data or {}}
         if self.path:
             with open(self.path, "a") as f:
                 f.write(json.dumps(row) + "\n")

@@ -94,7 +94,8 @@ def bench_list(res, sizes, runs):
                     f"{st['lsmem-a']['median']:.3f} s",
                 target=f"<= {LIST_TARGET}x lsmem",
                 note=f"{r1['median']:.2f}x lsmem ({r1['min']:.2f}-{r1['max']:.2f}), "
-                     f"{r2['median']:.2f}x lsmem -a; RSS {B.fmt_kib(rss['memhpctl'])}")
+                     f"{r2['median']:.2f}x lsmem -a; RSS {B.fmt_kib(rss['memhpctl'])}",
+                data={"blocks": n, "ratio": r1["median"], "ratio_lsmem_a": r2["median"]})
         out[n] = {"stats": st, "ratio": r1, "ratio_a": r2, "rss": rss}
     return out
 
@@ -289,13 +290,15 @@ def bench_coldplug(res, sizes, runs):
                      f"{B.stats(base_cpu)['median']:.2f} s); "
                      f"{sc['median'] / max(onlined, 1) * 1e6:.0f} us/block overall, "
                      f"{sp['median'] * 1e6:.0f} us/block beyond the scan; "
-                     f"min-max {sc['min']:.2f}-{sc['max']:.2f} s")
+                     f"min-max {sc['min']:.2f}-{sc['max']:.2f} s",
+                data={"blocks": n, "onlined": onlined, "offline_before": noff})
         res.add("scale", f"--once coldplug without the emulated stores, {n} blocks",
                 so["median"], "s", ref=f"naive-online {sro['median']:.3f} s",
                 target="< 1 s at 65,536" if n == 65536 else None,
                 note=f"wall minus the fake kernel's time ({se['median']:.2f} s for "
-                     f"{onlined} stores); min-max {so['min']:.2f}-{so['max']:.2f} s")
-        res.add("scale", f"--once peak RSS, {n} blocks", peak, "KiB")
+                     f"{onlined} stores); min-max {so['min']:.2f}-{so['max']:.2f} s",
+                data={"blocks": n, "emulated": se["median"]})
+        res.add("scale", f"--once peak RSS, {n} blocks", peak, "KiB", data={"blocks": n})
         out[n] = {"cpu": B.stats(cpu), "base_cpu": B.stats(base_cpu), "coldplug": sc, "base": sb,
                   "base_noshim": sn, "per_block": sp, "naive": sr, "naive_onlined": ref_onlined,
                   "per_block_vs_naive": ratio, "own": so, "naive_own": sro, "emulated": se,
@@ -315,7 +318,8 @@ def bench_idle_rss(res, sizes):
     res.add("scale", "idle VmRSS floor of the required libraries (bench/rss-floor.c)",
             floor["VmRSS"], "KiB",
             note=f"Pss {floor.get('Pss', 0)} KiB, RssAnon {floor['RssAnon']} KiB, "
-                 f"RssFile {floor['RssFile']} KiB")
+                 f"RssFile {floor['RssFile']} KiB",
+            data={"blocks": 0})
     print(f"{'blocks':>7}  {'idle VmRSS':>10} {'Pss':>9} {'RssAnon':>9} {'RssFile':>9} "
           f"{'VmHWM':>9}  {'ready after':>11}  {'above floor':>11}")
     out = {"floor": floor}
@@ -345,7 +349,8 @@ def bench_idle_rss(res, sizes):
                 ref=f"floor {floor['VmRSS']} KiB", target="< 3 MiB" if n == 65536 else None,
                 note=f"{above} KiB above the floor; Pss {st.get('Pss', 0)} KiB, "
                      f"RssAnon {st['RssAnon']} KiB, RssFile {st['RssFile']} KiB, "
-                     f"VmHWM {st['VmHWM']} KiB")
+                     f"VmHWM {st['VmHWM']} KiB",
+                data={"blocks": n, "above_floor_kib": above, "control_socket": sock_ok})
         out[n] = st
     return out
 
@@ -385,7 +390,10 @@ def bench_events(res, sizes, runs, jsonpath, perf=True):
                 ref=f"{rows[0][0]} blocks: {base['trickle_cpu_per_event']['median'] * 1e3:.2f} ms",
                 target="flat",
                 note=f"trickle {g1:.1f}x the {rows[0][0]}-block cost; burst "
-                     f"{s['burst_cpu_per_event']['median'] * 1e6:.0f} us/event ({g2:.1f}x)")
+                     f"{s['burst_cpu_per_event']['median'] * 1e6:.0f} us/event ({g2:.1f}x)",
+                data={"blocks": n, "trickle_growth": g1, "burst_growth": g2,
+                      "burst_cpu_per_event": s["burst_cpu_per_event"]["median"],
+                      "lost": s.get("lost", 0)})
         print(f"{n:>7}  growth vs {rows[0][0]} blocks: trickle {g1:.1f}x, burst {g2:.1f}x")
     return rows
 

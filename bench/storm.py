@@ -426,10 +426,13 @@ def report(a, rows):
                     s["burst_eps"]["median"], "adds/s",
                     note=f"{s['burst_uevents_per_s']['median']:.0f} uevents/s incl. online; "
                          f"daemon {s['burst_cpu_per_event']['median'] * 1e6:.0f} us CPU/uevent; "
-                         f"lost {lost_total}")
+                         f"lost {lost_total}",
+                    data={"tree": a.tree, "events": a.events, "runs": len(rows),
+                          "lost": lost_total})
         if a.trickle:
             res.add("storm", f"trickle (1 uevent per batch), {a.tree}-block tree",
-                    s["trickle_cpu_per_event"]["median"], "s CPU/uevent")
+                    s["trickle_cpu_per_event"]["median"], "s CPU/uevent",
+                    data={"tree": a.tree, "trickle": a.trickle, "lost": lost_total})
     return 0 if lost_total == 0 else 1
 
 

@@ -243,7 +243,9 @@ def bench_latency(res, sizes, runs, hpwait):
                              f"{ratios[m]['min']:.2f}-{ratios[m]['max']:.2f}); min-max "
                              f"{st[m]['min']:.2f}-{st[m]['max']:.2f} s; guest-side "
                              f"{gst[m]['median']:.2f} s, after the last add "
-                             f"{B.stats(tails[m])['median']:.2f} s; {g.accel}")
+                             f"{B.stats(tails[m])['median']:.2f} s; {g.accel}",
+                        data={"size": size, "blocks": nb, "method": m,
+                              "ratio": ratios[m]["median"], "accel": g.accel})
             results[size] = (st, gst, ratios)
     return results
 
@@ -350,7 +352,11 @@ def bench_memmap(res, hpwait):
                     note=f"MemFree {dmf:+.0f} MiB; memmap {dev.get('memmap')} "
                          f"(memhpctl list), explain: "
                          + ("; ".join(x.strip() for x in explain.splitlines()
-                                      if "memmap" in x.lower())[:200]))
+                                      if "memmap" in x.lower())[:200]),
+                    data={"param": param, "blocks": nb, "memmap_list": dev.get("memmap"),
+                          "memmap_state": rec.get("memmap"), "decision": rec.get("decision"),
+                          "zone": rec.get("zone"), "kernel_free_at_add_mib": dk_add,
+                          "kernel_free_mib": dk_all, "memfree_mib": dmf})
     return rows
 
 
