@@ -146,7 +146,7 @@ def check_vm(rows, out):
     for r in hot:
         check(finite(r["data"].get("ratio")) and r["data"]["ratio"] > 0,
               f"hot-add {r['data'].get('method')}: ratio {r['data'].get('ratio')!r}")
-        check((r["ref"] or "").startswith("auto "), f"hot-add: no auto-online reference")
+        check((r["ref"] or "").startswith("auto "), "hot-add: no auto-online reference")
     return True
 
 
