@@ -51,15 +51,20 @@ static void set_batch_timer(struct daemon *d, uint64_t when)
 /*
  * The settle time waits out the events of one device.  A DIMM whose add is
  * visibly over (every block of its range bound to its ACPI device:
- * machine_dimms_complete) does not need it: BATCH_PROBE_MS after the first
- * event the batch is looked at, and again every BATCH_PROBE_MS until it is
- * complete or the settle time is up.  Blocks of the DIMM whose uevents
- * udev has not relayed yet join the batch then: in a guest, relaying the
- * 64 events of an 8 GiB DIMM took ~120 ms, while the kernel had added all
- * of them in a few.  Without this memhpd onlined a DIMM the full settle
- * time later than the kernel's own auto-online would have.
+ * machine_dimms_complete) does not need it: the batch is looked at as soon
+ * as its first event has been read, and again every BATCH_PROBE_MS until
+ * it is complete or the settle time is up.  Blocks of the DIMM whose
+ * uevents udev has not relayed yet join the batch then: in a guest,
+ * relaying the 64 events of an 8 GiB DIMM took ~120 ms, while the kernel
+ * had added all of them in a few.  Without this memhpd onlined a DIMM the
+ * full settle time later than the kernel's own auto-online would have.
+ *
+ * A probe of a DIMM still being added stops at the newest block heard of,
+ * which the kernel binds only after adding the last one: a directory open
+ * and a readlink.  So probing often is cheap, and every ms between the
+ * kernel's bind and the probe is added to the hot-add's latency.
  */
-#define BATCH_PROBE_MS 20
+#define BATCH_PROBE_MS 5
 
 static int on_batch(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -102,13 +107,14 @@ static void arm_batch(struct daemon *d)
 		deadline = limit;
 	d->batch_deadline = deadline;
 	/*
-	 * A probe already due sooner stays: later events of the batch do not
-	 * push it back.  udevd relays a DIMM's 64 events a few ms apart, and
-	 * a probe 20 ms after each of them ran only after the last one (in a
-	 * guest, 114 ms after the first) although the DIMM was complete at
-	 * the first.
+	 * The first event of a batch: probe once the events already queued
+	 * are read (the timer runs after this dispatch).  A probe already due
+	 * stays: later events of the batch do not push it back.  udevd relays
+	 * a DIMM's 64 events a few ms apart, and a probe 20 ms after each of
+	 * them ran only after the last one (in a guest, 114 ms after the
+	 * first) although the DIMM was complete at the first.
 	 */
-	probe = now + BATCH_PROBE_MS * 1000;
+	probe = pending ? now + BATCH_PROBE_MS * 1000 : now;
 	if (pending && d->batch_timer_at > now && d->batch_timer_at < probe)
 		probe = d->batch_timer_at;
 	set_batch_timer(d, probe < deadline ? probe : deadline);
