@@ -19,6 +19,11 @@ latency   One guest (Debian 6.12, 2 GiB, 2 vCPUs, memory_hotplug.memmap_on_memor
                     ATTR{state}=="offline", ATTR{state}="online_movable"
             memhpd  auto_online_blocks = offline, no rule, memhpd running (movable_ratio =
                     none, defaults otherwise: batch 200 ms)
+            loop    auto_online_blocks = offline, no rule, bench/uonline.c running: the
+                    least a userspace onliner can do (each block's state written as its
+                    "add" uevent arrives from the kernel; no policy, no reading back).
+                    memhpd against loop is what memhpd's decisions and checks cost;
+                    loop against auto is what onlining from userspace costs at all
           Time: from the QMP device_add on the host to every new block online, as the host
           sees it (a static helper, hpwait, listens to the kernel's uevents in the guest,
           counts "add" and then "online" of every new block, and answers the host's blocked
@@ -57,20 +62,29 @@ PAGE = 4096
 
 
 def build_hpwait():
-    out = os.path.join(B.build_dir(), "bench", "hpwait")
-    src = os.path.join(HERE, "hpwait.c")
+    return build_static("hpwait")
+
+
+def build_static(name):
+    """bench/NAME.c, built static for the guest (its initramfs has no libraries for it)."""
+    out = os.path.join(B.build_dir(), "bench", name)
+    src = os.path.join(HERE, f"{name}.c")
     if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
         return out
     os.makedirs(os.path.dirname(out), exist_ok=True)
     r = subprocess.run(["cc", "-static", "-O2", "-Wall", "-Wextra", "-std=gnu11", "-o", out, src],
                        stderr=subprocess.PIPE, text=True)
     if r.returncode:
-        raise SystemExit(f"cannot build hpwait (static, for the guest): {r.stderr}")
+        raise SystemExit(f"cannot build {name} (static, for the guest): {r.stderr}")
     return out
 
 
-def install_hpwait(g, path):
-    dst = os.path.join(g.share, "bin", "hpwait")
+def build_uonline():
+    return build_static("uonline")
+
+
+def install_hpwait(g, path, name="hpwait"):
+    dst = os.path.join(g.share, "bin", name)
     subprocess.run(["cp", path, dst], check=True)
     os.chmod(dst, 0o755)
 
@@ -168,6 +182,12 @@ def prepare(g, method):
     elif method == "udev":
         set_auto_online(g, "offline")
         set_udev_rule(g, True)
+    elif method == "loop":
+        set_udev_rule(g, False)
+        set_auto_online(g, "offline")
+        g.run("rm -f /tmp/uonline.pid; uonline /tmp/uonline.pid")
+        g.wait_until(lambda: g.run("test -s /tmp/uonline.pid", check=False).rc == 0, 10,
+                     "uonline to start")
     else:
         set_udev_rule(g, False)
         set_auto_online(g, "offline")
@@ -177,6 +197,8 @@ def prepare(g, method):
 
 
 def finish(g, method):
+    if method == "loop":
+        g.run("kill $(cat /tmp/uonline.pid)", check=False)
     if method == "memhpd":
         if MEMHPD_LOG_COPY:
             with open(MEMHPD_LOG_COPY, "a") as f:
@@ -185,8 +207,7 @@ def finish(g, method):
         stop_memhpd(g)
 
 
-def bench_latency(res, sizes, runs, hpwait):
-    methods = ("auto", "udev", "memhpd")
+def bench_latency(res, sizes, runs, hpwait, methods=("auto", "udev", "memhpd", "loop")):
     big = max(parse_size(s) for s in sizes)
     maxmem = f"{(parse_size('2G') + big + parse_size('8G')) >> 30}G"
     print(f"\n== hot-add latency: QMP device_add -> every new block online "
@@ -195,6 +216,8 @@ def bench_latency(res, sizes, runs, hpwait):
     with Guest(name="bench-hotadd", mem="2G", maxmem=maxmem, slots=4,
                append="memhp_default_state=online_movable", boot_timeout=300) as g:
         install_hpwait(g, hpwait)
+        if "loop" in methods:
+            install_hpwait(g, build_uonline(), "uonline")
         boot_state = g.out("cat /sys/devices/system/memory/auto_online_blocks").strip()
         print(f"guest: {g.kernel_release}, accel {g.accel}, booted in {g.boot_seconds:.1f}s, "
               f"auto_online_blocks at boot: {boot_state}", flush=True)
@@ -235,6 +258,12 @@ def bench_latency(res, sizes, runs, hpwait):
                   "the kernel created the last block):")
             for m in methods:
                 print(f"  {m:<8} {B.fmt_stat(B.stats(tails[m]))}")
+            vs_loop = None
+            if "loop" in methods and "memhpd" in methods:
+                vs_loop = B.stats([x / y for x, y in zip(samples["memhpd"], samples["loop"])])
+                print(f"  memhpd against the bare userspace loop (per round): "
+                      f"{vs_loop['median']:.2f}x ({vs_loop['min']:.2f}-{vs_loop['max']:.2f}); "
+                      f"the loop against auto: {ratios['loop']['median']:.2f}x")
             for m in methods:
                 res.add("vm-hotadd", f"{size} DIMM ({nb} blocks), {m}", st[m]["median"], "s",
                         ref=f"auto {st['auto']['median']:.2f} s",
@@ -243,7 +272,9 @@ def bench_latency(res, sizes, runs, hpwait):
                              f"{ratios[m]['min']:.2f}-{ratios[m]['max']:.2f}); min-max "
                              f"{st[m]['min']:.2f}-{st[m]['max']:.2f} s; guest-side "
                              f"{gst[m]['median']:.2f} s, after the last add "
-                             f"{B.stats(tails[m])['median']:.2f} s; {g.accel}",
+                             f"{B.stats(tails[m])['median']:.2f} s; {g.accel}"
+                             + (f"; {vs_loop['median']:.2f}x the bare userspace loop"
+                                if m == "memhpd" and vs_loop else ""),
                         data={"size": size, "blocks": nb, "method": m,
                               "ratio": ratios[m]["median"], "accel": g.accel})
             results[size] = (st, gst, ratios)

@@ -142,7 +142,7 @@ def check_vm(rows, out):
               f"{d.get('memmap_state')!r}, want on-memory")
         check(d.get("decision") == "online", f"memmap_on_memory=1: decision {d.get('decision')!r}")
     methods = sorted(r["data"].get("method") for r in hot)
-    check(methods == ["auto", "memhpd", "udev"], f"hot-add rows for {methods}")
+    check(methods == ["auto", "loop", "memhpd", "udev"], f"hot-add rows for {methods}")
     for r in hot:
         check(finite(r["data"].get("ratio")) and r["data"]["ratio"] > 0,
               f"hot-add {r['data'].get('method')}: ratio {r['data'].get('ratio')!r}")
