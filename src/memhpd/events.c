@@ -66,6 +66,16 @@ static void set_batch_timer(struct daemon *d, uint64_t when)
  */
 #define BATCH_PROBE_MS 5
 
+/*
+ * Looking at a batch as soon as its first event is read would, during a
+ * storm, turn every read of the socket into a batch of its own: the blocks
+ * of a DIMM memhpd has already onlined and the uevents of its own writes
+ * are "complete" at once.  So a batch is processed no sooner than
+ * BATCH_GAP_MS after the previous one ended; only the first event after a
+ * quiet spell (a hot-add to an idle machine) is looked at immediately.
+ */
+#define BATCH_GAP_MS 20
+
 static int on_batch(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -90,6 +100,7 @@ static int on_batch(sd_event_source *s, uint64_t usec, void *userdata)
 	r = engine_process(d);
 	if (r < 0)
 		log_err("processing events failed: %s", strerror(-r));
+	d->batch_ended = now_us();
 	return 0;
 }
 
@@ -108,15 +119,20 @@ static void arm_batch(struct daemon *d)
 	d->batch_deadline = deadline;
 	/*
 	 * The first event of a batch: probe once the events already queued
-	 * are read (the timer runs after this dispatch).  A probe already due
-	 * stays: later events of the batch do not push it back.  udevd relays
-	 * a DIMM's 64 events a few ms apart, and a probe 20 ms after each of
+	 * are read (the timer runs after this dispatch), but not within
+	 * BATCH_GAP_MS of the end of the previous batch.  Later events of the
+	 * batch leave the probe where it is, due or not: udevd relays a
+	 * DIMM's 64 events a few ms apart, and a probe pushed back by each of
 	 * them ran only after the last one (in a guest, 114 ms after the
 	 * first) although the DIMM was complete at the first.
 	 */
-	probe = pending ? now + BATCH_PROBE_MS * 1000 : now;
-	if (pending && d->batch_timer_at > now && d->batch_timer_at < probe)
+	if (!pending) {
+		uint64_t gap_end = d->batch_ended + BATCH_GAP_MS * 1000;
+
+		probe = d->batch_ended && gap_end > now ? gap_end : now;
+	} else {
 		probe = d->batch_timer_at;
+	}
 	set_batch_timer(d, probe < deadline ? probe : deadline);
 }
 

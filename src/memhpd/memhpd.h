@@ -160,6 +160,7 @@ struct daemon {
 	uint64_t batch_started;      /* CLOCK_MONOTONIC us of the first pending event */
 	uint64_t batch_deadline;     /* CLOCK_MONOTONIC us when the settle time is up */
 	uint64_t batch_timer_at;     /* CLOCK_MONOTONIC us the batch timer is set to */
+	uint64_t batch_ended;        /* CLOCK_MONOTONIC us the last batch was done, 0: none */
 
 	/* pending work collected from events */
 	uint64_t *dirty_blocks;      /* block indices added/changed */

@@ -909,6 +909,7 @@ def coldplug_base(h):
 def sc_storm(h):
     """64 blocks of one DIMM in a burst, some out of order: one decision."""
     d = coldplug_base(h)
+    batches0 = counters(h.status()).get("batches", 0)
     since = time.monotonic()
     order = list(range(64, 128))
     for i in range(0, 64, 16):
@@ -938,8 +939,15 @@ def sc_storm(h):
     c = counters(st)
     eq((c.get("blocks_onlined"), c.get("decisions_online"), c.get("conflicts")), (72, 2, 0),
        "status counters blocks_onlined, decisions_online, conflicts")
-    check(c.get("batches", 0) < 16, "%s batches for 64 events: batching does not work" %
-          c.get("batches"))
+    # The first batch onlines the whole DIMM (the kernel bound all of it before the first
+    # uevent); 63 adds and 64 online uevents of memhpd's own writes follow, at most
+    # Kernel.WINDOW of them in flight.  A daemon processing every read of the socket as a
+    # batch of its own needs more than 127 / WINDOW = 21 batches for them; one that waits
+    # 20 ms after a batch before the next (memhpd.8) needed at most 11 here, 14 under ASan.
+    batches = c.get("batches", 0) - batches0
+    say("%d batches for 64 add uevents and their online echoes" % batches)
+    check(batches <= 18, "%d batches for 64 add uevents and their online echoes: "
+          "batching does not work" % batches)
     sf = device(h.state_file(), "PNP0C80:01")
     eq((sf.get("decision"), sf.get("zone"), sf.get("onlined"), sf.get("memmap")),
        ("online", "movable", 64, "on-memory"), "state file record of PNP0C80:01")
