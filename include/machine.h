@@ -181,6 +181,7 @@ struct machine {
 	uint64_t struct_page_size; /* 64 on every 64-bit arch memhpd supports */
 	struct hotplug_params params;
 	bool has_kernel_memmap_attr; /* any memoryN/memmap_on_memory seen */
+	bool memmap_attr_listed;     /* the scan's first block listed memmap_on_memory */
 	bool has_fw_memory; /* /sys/firmware/memory exists (s390, 6.19+) */
 	bool is_s390;
 	bool is_numa; /* /sys/devices/system/node exists: blocks get node links */

@@ -184,6 +184,17 @@ static bool block_links(struct sysroot_dir *dir, struct machine *m, struct mem_b
 	return memmap_attr;
 }
 
+/* 1 if the block links to node `node` and the link resolves, 0 or -errno if not. */
+static int block_on_node(struct sysroot_dir *dir, int node)
+{
+	char path[sizeof(dir->path) + 16];
+
+	if (node < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/node%d", dir->path, node);
+	return sysroot_exists(dir->sr, path);
+}
+
 static void fw_memory_attrs(struct sysroot *sr, struct machine *m, struct mem_block *b)
 {
 	char path[160], buf[64];
@@ -225,6 +236,14 @@ static void fw_memory_attrs(struct sysroot *sr, struct machine *m, struct mem_bl
  */
 struct block_hint {
 	int node; /* per the node directories; -1: not there, ask the block */
+	/*
+	 * A hot-added block's node, if its link is there: add_memory() puts a
+	 * whole range on one node, so the node of the block before it is
+	 * asked first (one lookup), and the directory is listed only if the
+	 * link is not there.
+	 */
+	bool try_node;
+	int node_try;
 	bool memmap_attr;
 	int removable;
 	struct sysroot_dir *memory; /* SYSFS_MEMORY, open */
@@ -315,6 +334,10 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 	 */
 	if (hint && hint->node >= 0) {
 		b->node = hint->node;
+		memmap_attr = hint->memmap_attr;
+		block_firmware_node(&dir, m, b);
+	} else if (hint && hint->try_node && block_on_node(&dir, hint->node_try) == 1) {
+		b->node = hint->node_try;
 		memmap_attr = hint->memmap_attr;
 		block_firmware_node(&dir, m, b);
 	} else {
@@ -570,8 +593,10 @@ static int scan_blocks(struct sysroot *sr, struct machine *m)
 	}
 	/* the first block is read in full and tells what holds for all */
 	for (; first < n; first++) {
-		if (read_block(sr, m, &m->blocks[first], NULL, &hint.memmap_attr) == 0)
+		if (read_block(sr, m, &m->blocks[first], NULL, &hint.memmap_attr) == 0) {
+			m->memmap_attr_listed = hint.memmap_attr;
 			break;
+		}
 		gone[first] = true;
 	}
 	if (first < n) {
@@ -1129,11 +1154,17 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 	}
 	/*
 	 * What a scan takes from its first block holds for these too (see
-	 * struct block_hint): the model's first block gives removable.  The
-	 * node is asked of each block, as the node directories are not listed
-	 * here.  A hot-added DIMM's blocks are read here before any is onlined.
+	 * struct block_hint): the model's first block gives removable, the
+	 * scan's listing of it whether memmap_on_memory is there.  The node
+	 * directories are not listed here (each names every block of its
+	 * node): a known block lists its own directory, which also finds one
+	 * linked to two nodes; a new block is asked for the link to the node
+	 * of the block before it, and listed only if that link is not there.
+	 * A hot-added DIMM's blocks are read here before any is onlined.
 	 */
 	hint.removable = m->blocks[0].removable;
+	hint.memmap_attr = m->memmap_attr_listed;
+	hint.node_try = m->blocks[m->nblocks - 1].node;
 	if (sysroot_dir_open(sr, SYSFS_MEMORY, &memory) == 0)
 		hint.memory = &memory;
 	for (size_t i = 0; i < nknown; i++) {
@@ -1160,9 +1191,13 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 		memset(b, 0, sizeof(*b));
 		b->index = add[i];
 		snprintf(b->name, sizeof(b->name), "memory%" PRIu64, add[i]);
+		hint.try_node = true;
 		r = read_block(sr, m, b, &hint, NULL);
+		hint.try_node = false;
 		if (r == -ENOENT)
 			continue; /* gone again: a scan would not see it either */
+		if (b->node >= 0)
+			hint.node_try = b->node;
 		m->nblocks++;
 		if (r < 0 || (b->node >= 0 && !machine_node(m, b->node))) {
 			reset_derived(&t);

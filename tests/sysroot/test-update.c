@@ -255,7 +255,7 @@ static uint64_t add_block(const struct machine *m, uint64_t gap, int node, const
 {
 	uint64_t idx = m->blocks[m->nblocks - 1].index + 1 + gap;
 	uint64_t start = idx * m->block_size;
-	char d[96], p[160], t[160];
+	char d[96], p[160], t[160], first[PATH_MAX];
 
 	snprintf(d, sizeof(d), MEM "/memory%" PRIu64, idx);
 	mkpath(d);
@@ -268,6 +268,13 @@ static uint64_t add_block(const struct machine *m, uint64_t gap, int node, const
 	put(p, t);
 	snprintf(p, sizeof(p), "%s/removable", d);
 	put(p, "1\n");
+	/* the companion kernel's attribute, if this kernel has it (kernel-attr) */
+	snprintf(first, sizeof(first), "%s/" MEM "/%s/memmap_on_memory", tree_root,
+		 m->blocks[0].name);
+	if (access(first, F_OK) == 0) {
+		snprintf(p, sizeof(p), "%s/memmap_on_memory", d);
+		put(p, "0\n");
+	}
 	if (*fw) {
 		snprintf(p, sizeof(p), "%s/firmware_node", d);
 		snprintf(t, sizeof(t), "../../../LNXSYSTM:00/LNXSYBUS:00/%s", fw);
@@ -384,6 +391,35 @@ int main(int argc, char **argv)
 		a = add_block(m, 0, node, "PNP0C80:70", false);
 		update_and_compare(m, &a, 1);
 		CHECK(!check_path || in_place == before + 1, "%s: not in place", where);
+
+		/*
+		 * read in place, a new block is first asked for the node of
+		 * the block before it: the second block of a DIMM, and a DIMM
+		 * on another node than the last block (the link is not there,
+		 * the block's directory is listed)
+		 */
+		where = "new DIMM of two blocks";
+		before = in_place;
+		b[0] = add_block(m, 0, node, "PNP0C80:74", false);
+		m->blocks[m->nblocks - 1].index++; /* add_block() counts from the last */
+		b[1] = add_block(m, 0, node, "PNP0C80:74", false);
+		m->blocks[m->nblocks - 1].index--;
+		update_and_compare(m, b, 2);
+		CHECK(!check_path || in_place == before + 1, "%s: not in place", where);
+
+		for (size_t i = 0; i < m->nnodes; i++) {
+			if (m->nodes[i].id == node)
+				continue;
+			where = "new DIMM on another node than the last block";
+			before = in_place;
+			a = add_block(m, 0, m->nodes[i].id, "PNP0C80:75", false);
+			update_and_compare(m, &a, 1);
+			CHECK(!check_path || in_place == before + 1, "%s: not in place", where);
+			CHECK(machine_block_by_index(m, a) &&
+				      machine_block_by_index(m, a)->node == m->nodes[i].id,
+			      "%s: not on node%d", where, m->nodes[i].id);
+			break;
+		}
 
 		where = "new DIMM block and an old one";
 		b[0] = m->blocks[0].index;
