@@ -237,12 +237,11 @@ static void fw_memory_attrs(struct sysroot *sr, struct machine *m, struct mem_bl
 struct block_hint {
 	int node; /* per the node directories; -1: not there, ask the block */
 	/*
-	 * A hot-added block's node, if its link is there: add_memory() puts a
-	 * whole range on one node, so the node of the block before it is
-	 * asked first (one lookup), and the directory is listed only if the
-	 * link is not there.
+	 * -1, or a node to ask the block for first (one lookup); the
+	 * directory is listed only if the link is not there.  A hot-added
+	 * block gets the node of the block before it: add_memory() puts a
+	 * whole range on one node.
 	 */
-	bool try_node;
 	int node_try;
 	bool memmap_attr;
 	int removable;
@@ -336,7 +335,7 @@ static int read_block(struct sysroot *sr, struct machine *m, struct mem_block *b
 		b->node = hint->node;
 		memmap_attr = hint->memmap_attr;
 		block_firmware_node(&dir, m, b);
-	} else if (hint && hint->try_node && block_on_node(&dir, hint->node_try) == 1) {
+	} else if (hint && block_on_node(&dir, hint->node_try) == 1) {
 		b->node = hint->node_try;
 		memmap_attr = hint->memmap_attr;
 		block_firmware_node(&dir, m, b);
@@ -548,7 +547,7 @@ static int scan_blocks(struct sysroot *sr, struct machine *m)
 	_cleanup_free_ uint64_t *idx = NULL;
 	_cleanup_free_ int *node_of = NULL;
 	_cleanup_free_ bool *gone = NULL;
-	struct block_hint hint = { .node = -1 };
+	struct block_hint hint = { .node = -1, .node_try = -1 };
 	size_t n = 0, cap = 0, out = 0, first = 0;
 	struct dirent *de;
 	int r;
@@ -1071,7 +1070,7 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 	_cleanup_free_ struct mem_block *old = NULL;
 	/* positions in m->blocks and m->devices, as uint64_t to share cmp_u64 */
 	_cleanup_free_ uint64_t *pos = NULL, *devs = NULL, *add = NULL;
-	struct block_hint hint = { .node = -1 };
+	struct block_hint hint = { .node = -1, .node_try = -1 };
 	struct machine t = { 0 };
 	size_t nknown = 0, nadd = 0, ndevs = 0;
 	uint64_t above = 0;
@@ -1164,7 +1163,6 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 	 */
 	hint.removable = m->blocks[0].removable;
 	hint.memmap_attr = m->memmap_attr_listed;
-	hint.node_try = m->blocks[m->nblocks - 1].node;
 	if (sysroot_dir_open(sr, SYSFS_MEMORY, &memory) == 0)
 		hint.memory = &memory;
 	for (size_t i = 0; i < nknown; i++) {
@@ -1179,6 +1177,7 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 		devs[ndevs++] = (uint64_t)b->device;
 	}
 	/* new blocks: appended in index order, like a scan would have them */
+	hint.node_try = m->blocks[m->nblocks - 1].node;
 	for (size_t i = 0; i < nadd; i++) {
 		struct mem_block *b;
 
@@ -1191,9 +1190,7 @@ static int update_in_place(struct sysroot *sr, struct machine *m, const uint64_t
 		memset(b, 0, sizeof(*b));
 		b->index = add[i];
 		snprintf(b->name, sizeof(b->name), "memory%" PRIu64, add[i]);
-		hint.try_node = true;
 		r = read_block(sr, m, b, &hint, NULL);
-		hint.try_node = false;
 		if (r == -ENOENT)
 			continue; /* gone again: a scan would not see it either */
 		if (b->node >= 0)

@@ -106,7 +106,7 @@ static int on_batch(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void arm_batch(struct daemon *d)
 {
-	uint64_t now, deadline, limit, probe;
+	uint64_t now, deadline, limit, gap_end;
 	bool pending = d->batch_started != 0;
 
 	sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
@@ -118,22 +118,27 @@ static void arm_batch(struct daemon *d)
 		deadline = limit;
 	d->batch_deadline = deadline;
 	/*
-	 * The first event of a batch: probe once the events already queued
-	 * are read (the timer runs after this dispatch), but not within
-	 * BATCH_GAP_MS of the end of the previous batch.  Later events of the
-	 * batch leave the probe where it is, due or not: udevd relays a
+	 * Later events of a batch leave its timer where it is, due or not
+	 * (it is armed until the batch is processed), unless a shorter settle
+	 * time since the reload puts the deadline before it.  udevd relays a
 	 * DIMM's 64 events a few ms apart, and a probe pushed back by each of
 	 * them ran only after the last one (in a guest, 114 ms after the
 	 * first) although the DIMM was complete at the first.
 	 */
-	if (!pending) {
-		uint64_t gap_end = d->batch_ended + BATCH_GAP_MS * 1000;
-
-		probe = d->batch_ended && gap_end > now ? gap_end : now;
-	} else {
-		probe = d->batch_timer_at;
+	if (pending) {
+		if (d->batch_timer_at > deadline)
+			set_batch_timer(d, deadline);
+		return;
 	}
-	set_batch_timer(d, probe < deadline ? probe : deadline);
+	/*
+	 * The first event of a batch: probe once the events already queued
+	 * are read (the timer runs after this dispatch), but not within
+	 * BATCH_GAP_MS of the end of the previous batch.
+	 */
+	gap_end = d->batch_ended + BATCH_GAP_MS * 1000;
+	if (!d->batch_ended || gap_end < now)
+		gap_end = now;
+	set_batch_timer(d, gap_end < deadline ? gap_end : deadline);
 }
 
 void events_mark_block(struct daemon *d, uint64_t index)
